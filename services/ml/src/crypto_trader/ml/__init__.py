@@ -1,0 +1,1 @@
+"""ML service: features, models, the model registry and the autopilot."""
