@@ -6,11 +6,40 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from decimal import Decimal
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Dialect, Engine, MetaData, Numeric, String, create_engine, event, text
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from crypto_trader.common.model import decimal_str
 
 log = logging.getLogger(__name__)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal column: NUMERIC(38, 18) on PostgreSQL, text on SQLite (whose NUMERIC would round via REAL)."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+        return dialect.type_descriptor(String(64))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal column needs a Decimal, got {type(value).__name__}")
+        return value if dialect.name == "postgresql" else decimal_str(value)
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).normalize() if value != 0 else Decimal(0)
 
 
 def normalise_url(url: str) -> str:
