@@ -54,7 +54,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def shared_data_dir() -> Path:
     """The real exchange data kept beside the repository (never copied into it)."""
-    path = Path(os.environ.get("CT_TEST_DATA_DIR", Path(__file__).resolve().parent.parent / "shared" / "data"))
+    path = Path(
+        os.environ.get(
+            "CT_TEST_DATA_DIR", Path(__file__).resolve().parent.parent / "shared" / "data"
+        )
+    )
     if not path.is_dir():
         pytest.skip(f"real exchange data not found at {path} (set CT_TEST_DATA_DIR)")
     return path

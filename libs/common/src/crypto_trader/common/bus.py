@@ -1,4 +1,4 @@
-"""The message bus: protobuf messages over NATS core and JetStream, typed by the ``ct-type`` header."""
+"""The message bus: protobuf over NATS core and JetStream, typed by the ``ct-type`` header."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import nats
 import nats.errors
 import nats.js.errors
-from google.protobuf import descriptor_pool, message_factory
+from google.protobuf import descriptor_pool
 from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -45,7 +45,9 @@ def type_name(message: Message) -> str:
     return message.DESCRIPTOR.full_name
 
 
-def decode(data: bytes, headers: dict[str, str] | None, accepted: Iterable[type[Message]]) -> Message:
+def decode(
+    data: bytes, headers: dict[str, str] | None, accepted: Iterable[type[Message]]
+) -> Message:
     """Decode a payload into the message class its header names, if that class is accepted.
 
     Raises
@@ -64,7 +66,7 @@ def decode(data: bytes, headers: dict[str, str] | None, accepted: Iterable[type[
         except KeyError:
             raise InvalidMessage(f"unknown message type {name!r}") from None
         raise InvalidMessage(f"unexpected message type {descriptor.full_name!r} here")
-    message = message_factory.GetMessageClass(cls.DESCRIPTOR)()
+    message = cls()
     try:
         message.ParseFromString(data)
     except DecodeError as error:
@@ -112,7 +114,7 @@ class NatsBus:
         return self._nc
 
     async def ensure_stream(self, spec: StreamSpec) -> None:
-        """Create the stream, or bring its configuration up to date; safe to call from every replica."""
+        """Create the stream or update its configuration; safe to call from every replica."""
         config = api.StreamConfig(
             name=spec.name,
             subjects=list(spec.subjects),
@@ -128,12 +130,14 @@ class NatsBus:
 
     async def publish(self, subject: str, message: Message) -> None:
         """Publish on core NATS (lossy: market data ticks, heartbeats)."""
-        await self._nc.publish(subject, message.SerializeToString(), headers={TYPE_HEADER: type_name(message)})
+        await self._nc.publish(
+            subject, message.SerializeToString(), headers={TYPE_HEADER: type_name(message)}
+        )
 
     async def publish_durable(
         self, subject: str, message: Message, *, msg_id: str, attempts: int = 20
     ) -> bool:
-        """Publish to JetStream with de-duplication by ``msg_id``; retry transient failures with the same id.
+        """Publish to JetStream, de-duplicated by ``msg_id``; retry transient failures with that id.
 
         Returns True when the stream already had the message (a duplicate).
         """
@@ -152,7 +156,9 @@ class NatsBus:
                 nats.js.errors.ServiceUnavailableError,
             ) as error:
                 if attempt == attempts:
-                    raise RetryableError(f"publish to {subject} failed {attempts} times: {error}") from None
+                    raise RetryableError(
+                        f"publish to {subject} failed {attempts} times: {error}"
+                    ) from None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
@@ -194,7 +200,7 @@ class NatsBus:
         max_deliver: int = 20,
         batch: int = 50,
     ) -> asyncio.Task[None]:
-        """Start a durable pull consumer; replicas sharing ``durable`` split the messages between them.
+        """Start a durable pull consumer; replicas sharing ``durable`` split the messages.
 
         Each message is handled in order and acknowledged after its handler returns (AckSync, so a
         restart does not see it again). Invalid messages are terminated; other failures are retried
@@ -235,26 +241,36 @@ class NatsBus:
         config: api.ConsumerConfig,
         batch: int,
     ) -> None:
-        subscription = None
-        while not stop.is_set():
-            try:
-                if subscription is None:
-                    await self.ensure_stream(stream)
-                    subscription = await self._js.pull_subscribe(
-                        filter_subject, durable=durable, stream=stream.name, config=config
-                    )
-                messages = await subscription.fetch(batch, timeout=1.0)
-            except nats.errors.TimeoutError:
-                continue
-            except (nats.errors.Error, nats.js.errors.Error, OSError) as error:
-                log.warning("consumer %s waiting for the server: %s", durable, error)
-                subscription = None if isinstance(error, nats.js.errors.NotFoundError) else subscription
-                await asyncio.sleep(0.5)
-                continue
-            for msg in messages:
-                # Finish the batch even when asked to stop: each message is handled and acked, or left
-                # unacked for redelivery; never half-processed.
-                await self._handle(msg, handler, accepted, durable)
+        subscription: Any = None
+        try:
+            while not stop.is_set():
+                try:
+                    if subscription is None:
+                        await self.ensure_stream(stream)
+                        subscription = await self._js.pull_subscribe(
+                            filter_subject, durable=durable, stream=stream.name, config=config
+                        )
+                    messages = await subscription.fetch(batch, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                except (nats.errors.Error, nats.js.errors.Error, OSError) as error:
+                    log.warning("consumer %s waiting for the server: %s", durable, error)
+                    if isinstance(error, nats.js.errors.NotFoundError):
+                        subscription = None
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in messages:
+                    # Finish the batch even when asked to stop: each message is handled and acked,
+                    # or left unacked for redelivery; never half-processed.
+                    await self._handle(msg, handler, accepted, durable)
+        finally:
+            if subscription is not None:
+                # The durable consumer stays on the server; only this process's inbox goes away, so
+                # draining the connection does not wait for pull requests nobody will answer.
+                try:
+                    await subscription.unsubscribe()
+                except (nats.errors.Error, OSError):
+                    pass
 
     async def _handle(
         self,

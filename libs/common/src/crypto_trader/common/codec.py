@@ -23,12 +23,12 @@ def optional_decimal_from_wire(value: str, *, field: str) -> Decimal | None:
     return None if value == "" else decimal_from_wire(value, field=field)
 
 
-def side_to_proto(side: Side) -> common_pb2.Side.ValueType:
+def side_to_proto(side: Side) -> int:
     """Map a Side to its proto enum."""
     return common_pb2.SIDE_BUY if side is Side.BUY else common_pb2.SIDE_SELL
 
 
-def side_from_proto(value: common_pb2.Side.ValueType) -> Side:
+def side_from_proto(value: int) -> Side:
     """Map a proto side to a Side, refusing the unspecified value."""
     if value == common_pb2.SIDE_BUY:
         return Side.BUY

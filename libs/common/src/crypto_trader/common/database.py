@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from decimal import Decimal
 
 from alembic import command
 from alembic.config import Config
@@ -19,12 +18,12 @@ log = logging.getLogger(__name__)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal column: NUMERIC(38, 18) on PostgreSQL, text on SQLite (whose NUMERIC would round via REAL)."""
+    """A Decimal column: NUMERIC(38, 18) on PostgreSQL; text on SQLite, whose NUMERIC rounds."""
 
     impl = String(64)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
         return dialect.type_descriptor(String(64))
@@ -36,10 +35,10 @@ class ExactDecimal(TypeDecorator[Decimal]):
             raise TypeError(f"ExactDecimal column needs a Decimal, got {type(value).__name__}")
         return value if dialect.name == "postgresql" else decimal_str(value)
 
-    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:  # noqa: ARG002
         if value is None:
             return None
-        return Decimal(str(value)).normalize() if value != 0 else Decimal(0)
+        return Decimal(str(value))
 
 
 def normalise_url(url: str) -> str:
@@ -69,13 +68,15 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine, migrations_dir: Path, *, version_table: str) -> None:
-    """Upgrade the service's tables to the newest revision; replicas starting together take turns."""
+    """Upgrade the service's tables to the newest revision; replicas take turns."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Transaction-scoped advisory lock: released at commit, one migrator at a time.
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": version_table})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": version_table}
+            )
         config.attributes["connection"] = connection
         config.attributes["version_table"] = version_table
         command.upgrade(config, "head")

@@ -1,4 +1,4 @@
-"""Start real NATS (JetStream) and Redis servers from their Python wheels, for the embedded mode and tests."""
+"""Start real NATS (JetStream) and Redis servers from their wheels, for embedded mode and tests."""
 
 from __future__ import annotations
 
@@ -58,14 +58,18 @@ def _executable(name: str) -> str:
     return found
 
 
-def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Wait until the port accepts connections, failing early if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_answers(port):
             return
         if process is not None and process.poll() is not None:
-            raise ConfigurationError(f"server for port {port} exited with code {process.returncode}")
+            raise ConfigurationError(
+                f"server for port {port} exited with code {process.returncode}"
+            )
         time.sleep(0.05)
     raise ConfigurationError(f"nothing answered on port {port} within {timeout:.0f} s")
 
@@ -105,7 +109,16 @@ def start_nats(port: int, data_dir: Path, *, log_file: Path | None = None) -> Em
     """Start ``nats-server`` with JetStream storing under ``data_dir``."""
     _require_free(port, "the embedded NATS server")
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [_executable("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir)]
+    args = [
+        _executable("nats-server"),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        str(data_dir),
+    ]
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
     wait_for_port(port, timeout=15, process=process)

@@ -15,7 +15,14 @@ log = logging.getLogger(__name__)
 
 
 async def beat(
-    bus: NatsBus, *, root: str, service: str, instance: str, every_seconds: float, clock: Clock, stop: asyncio.Event
+    bus: NatsBus,
+    *,
+    root: str,
+    service: str,
+    instance: str,
+    every_seconds: float,
+    clock: Clock,
+    stop: asyncio.Event,
 ) -> None:
     """Send a heartbeat every ``every_seconds`` until ``stop`` is set."""
     started = clock.now_ms()
@@ -23,7 +30,12 @@ async def beat(
     while not stop.is_set():
         now = clock.now_ms()
         message = heartbeat_pb2.HeartbeatSent(
-            event_id=random_id(), ts_event=now, ts_init=now, service=service, instance=instance, started_ms=started
+            event_id=random_id(),
+            ts_event=now,
+            ts_init=now,
+            service=service,
+            instance=instance,
+            started_ms=started,
         )
         try:
             await bus.publish(subject, message)

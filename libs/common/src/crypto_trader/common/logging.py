@@ -23,7 +23,9 @@ _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 def redact(text: str) -> str:
     """Replace anything that looks like a credential with ``***``."""
     for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(2) if m.lastindex == 2 else ""), text)
+        text = pattern.sub(
+            lambda m: m.group(1) + "***" + (m.group(2) if m.lastindex == 2 else ""), text
+        )
     return text
 
 
@@ -56,7 +58,9 @@ class _PlainFormatter(logging.Formatter):
             for key, value in record.__dict__.items()
             if key not in _STANDARD_ATTRS and not key.startswith("_")
         )
-        text = f"{record.levelname.lower():<7} {record.getMessage()}" + (f"  {extras}" if extras else "")
+        text = f"{record.levelname.lower():<7} {record.getMessage()}" + (
+            f"  {extras}" if extras else ""
+        )
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return redact(text)

@@ -54,7 +54,10 @@ def decimal_str(value: Decimal) -> str:
     """Format a decimal for the wire without exponent notation or trailing zeros."""
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
+    # format() keeps every digit; normalize() would round to the context's 28 significant digits.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text
 
 
@@ -72,7 +75,8 @@ class Timeframe:
     def milliseconds(self) -> int:
         """Length of one candle in milliseconds."""
         match = _TIMEFRAME_PATTERN.match(self.code)
-        assert match is not None  # checked in __post_init__
+        if match is None:  # unreachable: checked in __post_init__
+            raise InvalidInput(f"unknown timeframe {self.code!r}")
         return int(match.group(1)) * _TIMEFRAME_UNITS_MS[match.group(2)]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 def maps_errors(method: F) -> F:
-    """Turn the platform's errors into gRPC status codes; anything else is INTERNAL without details."""
+    """Map the platform's errors to gRPC status codes; anything else is INTERNAL, no details."""
 
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -41,7 +41,9 @@ def maps_errors(method: F) -> F:
 class GrpcServer:
     """A running gRPC server and its health status."""
 
-    def __init__(self, server: grpc.aio.Server, health: HealthServicer, names: Sequence[str], port: int):
+    def __init__(
+        self, server: grpc.aio.Server, health: HealthServicer, names: Sequence[str], port: int
+    ):
         self.server = server
         self.port = port
         self._health = health
@@ -89,5 +91,5 @@ async def serve_grpc(
 
 
 def channel(target: str) -> grpc.aio.Channel:
-    """Open a client channel to another service (loopback or cluster DNS, no TLS inside the cluster)."""
+    """Open a client channel to another service (loopback or cluster DNS; no TLS in-cluster)."""
     return grpc.aio.insecure_channel(target, options=[("grpc.enable_retries", 1)])

@@ -1,4 +1,4 @@
-"""Settings from ``CT_``-prefixed environment variables (and a local ``.env``), built in composition roots."""
+"""Settings from ``CT_``-prefixed environment variables and a local ``.env`` file."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ DEFAULT_GRPC_PORTS = {
 class InfraSettings(BaseSettings):
     """Where the shared infrastructure and the other services are."""
 
-    model_config = SettingsConfigDict(env_prefix="CT_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CT_", env_file=".env", extra="ignore", frozen=True
+    )
 
     nats_url: str = "nats://127.0.0.1:4222"
     database_url: str | None = None

@@ -25,18 +25,24 @@ _DAY = 86_400.0
 
 def candle_stream(root: str) -> StreamSpec:
     """Closed candles: consumers resume from where they stopped after a restart."""
-    return StreamSpec(subjects.stream_name(root, "md", "candles"), (subjects.all_candles(root),), 2 * _DAY)
+    return StreamSpec(
+        subjects.stream_name(root, "md", "candles"), (subjects.all_candles(root),), 2 * _DAY
+    )
 
 
 def signal_stream(root: str) -> StreamSpec:
     """Strategy signals waiting for risk."""
-    return StreamSpec(subjects.stream_name(root, "strategy", "signals"), (subjects.all_signals(root),), 7 * _DAY)
+    return StreamSpec(
+        subjects.stream_name(root, "strategy", "signals"), (subjects.all_signals(root),), 7 * _DAY
+    )
 
 
 def approved_order_stream(root: str) -> StreamSpec:
     """Approved order intents waiting for execution."""
     return StreamSpec(
-        subjects.stream_name(root, "risk", "orders"), (subjects.all_approved_orders(root),), 7 * _DAY
+        subjects.stream_name(root, "risk", "orders"),
+        (subjects.all_approved_orders(root),),
+        7 * _DAY,
     )
 
 
@@ -59,7 +65,9 @@ def execution_event_stream(root: str) -> StreamSpec:
 def portfolio_stream(root: str) -> StreamSpec:
     """Position and equity updates."""
     return StreamSpec(
-        subjects.stream_name(root, "portfolio", "updates"), (subjects.all_portfolio(root),), 7 * _DAY
+        subjects.stream_name(root, "portfolio", "updates"),
+        (subjects.all_portfolio(root),),
+        7 * _DAY,
     )
 
 

@@ -1,7 +1,7 @@
 """NATS subjects and JetStream stream names: the only place they are spelt.
 
-Subjects read ``<root>.<owner>.<stream>.<scope...>``. They only route: payloads carry the canonical data and
-nothing parses a subject back into values.
+Subjects read ``<root>.<owner>.<stream>.<scope...>``. They only route: payloads carry the
+canonical data and nothing parses a subject back into values.
 """
 
 from __future__ import annotations

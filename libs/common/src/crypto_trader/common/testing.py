@@ -1,8 +1,8 @@
 """Test support shared by every package: real infrastructure on localhost, or embedded servers.
 
-Tests use the NATS, PostgreSQL and Redis servers on localhost when they answer (CI starts them). On a machine
-with only Python, NATS and Redis are started from their wheels, and PostgreSQL tests are skipped unless
-``CT_TEST_REQUIRE_POSTGRES=1`` demands them.
+Tests use the NATS, PostgreSQL and Redis servers on localhost when they answer (CI starts them).
+On a machine with only Python, NATS and Redis are started from their wheels, and PostgreSQL tests
+are skipped unless ``CT_TEST_REQUIRE_POSTGRES=1`` demands them.
 """
 
 from __future__ import annotations
@@ -13,9 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from crypto_trader.common.embedded import EmbeddedServer, free_port, port_answers, start_nats, start_redis
+from crypto_trader.common.embedded import (
+    EmbeddedServer,
+    free_port,
+    port_answers,
+    start_nats,
+    start_redis,
+)
 
-POSTGRES_ADMIN_URL = os.environ.get("CT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def run_id() -> str:

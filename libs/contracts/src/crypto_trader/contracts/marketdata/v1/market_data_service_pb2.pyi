@@ -81,6 +81,12 @@ class StreamCandlesRequest(_message.Message):
     timeframe: str
     def __init__(self, exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ...) -> None: ...
 
+class StreamCandlesResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _market_data_pb2.CandleClosed
+    def __init__(self, event: _Optional[_Union[_market_data_pb2.CandleClosed, _Mapping]] = ...) -> None: ...
+
 class GetTickerRequest(_message.Message):
     __slots__ = ("exchange", "symbol")
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]

@@ -3,7 +3,6 @@
 import grpc
 import warnings
 
-from crypto_trader.contracts.marketdata.v1 import market_data_pb2 as crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__pb2
 from crypto_trader.contracts.marketdata.v1 import market_data_service_pb2 as crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -54,7 +53,7 @@ class MarketDataServiceStub:
         self.StreamCandles = channel.unary_stream(
                 '/crypto_trader.contracts.marketdata.v1.MarketDataService/StreamCandles',
                 request_serializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesRequest.SerializeToString,
-                response_deserializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__pb2.CandleClosed.FromString,
+                response_deserializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesResponse.FromString,
                 _registered_method=True)
         self.GetTicker = channel.unary_unary(
                 '/crypto_trader.contracts.marketdata.v1.MarketDataService/GetTicker',
@@ -129,7 +128,7 @@ def add_MarketDataServiceServicer_to_server(servicer, server):
             'StreamCandles': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamCandles,
                     request_deserializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesRequest.FromString,
-                    response_serializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__pb2.CandleClosed.SerializeToString,
+                    response_serializer=crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesResponse.SerializeToString,
             ),
             'GetTicker': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTicker,
@@ -250,7 +249,7 @@ class MarketDataService:
             target,
             '/crypto_trader.contracts.marketdata.v1.MarketDataService/StreamCandles',
             crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesRequest.SerializeToString,
-            crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__pb2.CandleClosed.FromString,
+            crypto__trader_dot_contracts_dot_marketdata_dot_v1_dot_market__data__service__pb2.StreamCandlesResponse.FromString,
             options,
             channel_credentials,
             insecure,
