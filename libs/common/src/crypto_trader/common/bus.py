@@ -178,7 +178,8 @@ class NatsBus:
             try:
                 message = decode(msg.data, msg.headers, accepted)
             except InvalidMessage as error:
-                log.warning("dropped message on %s: %s", msg.subject, error)
+                # Subjects may carry event types this subscriber does not care about.
+                log.debug("ignored message on %s: %s", msg.subject, error)
                 return
             try:
                 await handler(message, msg.subject)

@@ -90,6 +90,13 @@ async def serve_grpc(
         await server.stop(grace_seconds)
 
 
-def channel(target: str) -> grpc.aio.Channel:
+def channel(target: str, *, max_reconnect_backoff_ms: int = 2000) -> grpc.aio.Channel:
     """Open a client channel to another service (loopback or cluster DNS; no TLS in-cluster)."""
-    return grpc.aio.insecure_channel(target, options=[("grpc.enable_retries", 1)])
+    # gRPC's default reconnect backoff grows to 120 s: far too slow when services start together.
+    options = [
+        ("grpc.enable_retries", 1),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.min_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", max_reconnect_backoff_ms),
+    ]
+    return grpc.aio.insecure_channel(target, options=options)

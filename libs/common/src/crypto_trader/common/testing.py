@@ -81,3 +81,10 @@ def postgres_database(name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def port_answers_url(url: str) -> bool:
+    """Tell whether the server of a ``scheme://host:port[/...]`` URL accepts connections."""
+    host_port = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = host_port.partition(":")
+    return port_answers(int(port), host)

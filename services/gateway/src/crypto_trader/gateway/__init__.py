@@ -1,0 +1,1 @@
+"""Gateway: the REST and WebSocket API in front of the platform's services, and the web app."""
