@@ -198,14 +198,15 @@ class NatsBus:
         accepted: Iterable[type[Message]],
         stop: asyncio.Event,
         ack_wait_seconds: float = 30.0,
-        max_deliver: int = 20,
+        max_deliver: int = -1,
         batch: int = 50,
     ) -> asyncio.Task[None]:
         """Start a durable pull consumer; replicas sharing ``durable`` split the messages.
 
         Each message is handled in order and acknowledged after its handler returns (AckSync, so a
         restart does not see it again). Invalid messages are terminated; other failures are retried
-        with a growing delay until ``max_deliver``.
+        with a growing delay, without limit by default: a fill must wait out a database outage, not
+        be dropped.
         """
         task = asyncio.create_task(
             self._consume_loop(

@@ -1,0 +1,1 @@
+"""Portfolio service: the double-entry ledger, positions and equity of each account."""
