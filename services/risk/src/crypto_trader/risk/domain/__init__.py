@@ -1,0 +1,1 @@
+"""Pure risk logic: signals as risk sees them, sizing, limits and decisions."""

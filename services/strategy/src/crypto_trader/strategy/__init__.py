@@ -1,0 +1,1 @@
+"""Strategy service: runs strategy instances on closed candles and publishes their signals."""

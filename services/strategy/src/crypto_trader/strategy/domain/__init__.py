@@ -1,0 +1,1 @@
+"""Pure strategy logic: indicators, signals, instance identity, registry and backtests."""

@@ -1,0 +1,104 @@
+"""The Celery worker process: a backtest queued through Redis returns the domain's result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crypto_trader.common.settings import InfraSettings
+from crypto_trader.strategy.adapters.celery_tasks import (
+    BACKTEST_TASK,
+    backtest_queue,
+    create_celery,
+)
+from crypto_trader.strategy.domain.backtest import Bar, backtest_sma_cross
+
+pytestmark = pytest.mark.integration
+
+
+def _rows(shared_data_dir: Path, count: int) -> list[list[str]]:
+    path = shared_data_dir / "nostalgiaforinfinity" / "binance" / "BTC_USDT-5m.json"
+    rows = json.loads(path.read_text(), parse_float=Decimal)[:count]
+    return [[str(value) for value in row] for row in rows]
+
+
+@pytest.fixture
+def worker(redis_url: str, run_root: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "CT_REDIS_URL": redis_url,
+        "CT_REDIS_PREFIX": f"{run_root}:",
+        "CT_LOG_JSON": "false",
+        "CT_DATA_DIR": str(tmp_path),
+    }
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crypto_trader.strategy.worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    yield process
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.close()
+
+
+class TestStrategyWorker:
+    def test_runs_a_queued_backtest_and_stops_cleanly_on_sigterm(
+        self,
+        worker: subprocess.Popen[bytes],
+        redis_url: str,
+        run_root: str,
+        shared_data_dir: Path,
+        tmp_path: Path,
+    ) -> None:
+        infra = InfraSettings(redis_url=redis_url, redis_prefix=f"{run_root}:")
+        client = create_celery(infra)
+        rows = _rows(shared_data_dir, 2000)
+
+        pending = client.send_task(
+            BACKTEST_TASK, args=[rows, 10, 30, "0.001", "10000"], queue=backtest_queue(infra)
+        )
+        result = pending.get(timeout=30)
+
+        bars = [Bar(int(r[0]), Decimal(r[1]), Decimal(r[4])) for r in rows]
+        expected = backtest_sma_cross(bars, 10, 30, fee_rate=Decimal("0.001"), cash=Decimal(10_000))
+        assert Decimal(result["final_equity"]) == expected.final_equity
+        assert len(result["trades"]) == len(expected.fills)
+        assert pending.state == "SUCCESS"
+
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert worker.wait(timeout=20) == 0, (tmp_path / "worker.log").read_text()
+        assert time.monotonic() - started < 20
+        client.close()
+
+    def test_a_failing_backtest_reports_the_reason(
+        self, worker: subprocess.Popen[bytes], redis_url: str, run_root: str
+    ) -> None:
+        infra = InfraSettings(redis_url=redis_url, redis_prefix=f"{run_root}:")
+        client = create_celery(infra)
+
+        pending = client.send_task(
+            BACKTEST_TASK, args=[[["0", "1", "1", "1", "1", "1"]], 10, 30, "2", "1000"]
+        )
+
+        with pytest.raises(Exception, match="fee must be in"):
+            pending.get(timeout=30)
+        client.close()
