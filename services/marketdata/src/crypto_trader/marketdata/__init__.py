@@ -1,0 +1,1 @@
+"""Market data service: candle store, file import, exchange fetch, replay of closed candles."""

@@ -1,0 +1,93 @@
+"""What the handlers need from the outside world, as protocols (SQLAlchemy, NATS, ccxt, fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from crypto_trader.common.model import Candle
+from crypto_trader.marketdata.domain.import_report import ImportReport
+from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
+
+
+class CandleStore(Protocol):
+    """Closed candles, stored once per market and open time."""
+
+    def add_candles(self, candles: Sequence[Candle]) -> int:
+        """Store the candles not stored yet and return how many were new."""
+        ...
+
+    def read_candles(
+        self,
+        key: MarketKey,
+        *,
+        start_ms: int = 0,
+        end_ms: int | None = None,
+        limit: int | None = None,
+        from_end: bool = False,
+    ) -> list[Candle]:
+        """Return candles opened in [start_ms, end_ms), oldest first (the newest with from_end)."""
+        ...
+
+    def count_candles(self, key: MarketKey, *, start_ms: int = 0, end_ms: int | None = None) -> int:
+        """Count the candles with open times in [start_ms, end_ms)."""
+        ...
+
+    def nth_open_time(
+        self, key: MarketKey, *, start_ms: int, end_ms: int | None, n: int
+    ) -> int | None:
+        """Return the open time of the n-th (1-based) candle from ``start_ms``, or None if fewer."""
+        ...
+
+    def has_candles(self, key: MarketKey) -> bool:
+        """Tell whether any candle of the market is stored."""
+        ...
+
+    def coverage(self, exchange: str | None = None) -> list[MarketCoverage]:
+        """List every stored market (of one exchange, if given) with its range and count."""
+        ...
+
+    def latest_candle(
+        self, key: MarketKey, *, until_open_time_ms: int | None = None
+    ) -> Candle | None:
+        """Return the newest candle of the market (opened at or before a time, if given)."""
+        ...
+
+
+class ReplayCursors(Protocol):
+    """Where each market's replay stopped, kept across restarts."""
+
+    def load_cursor(self, key: MarketKey) -> int | None:
+        """Return the open time of the last candle published, or None before the first."""
+        ...
+
+    def save_cursor(self, key: MarketKey, open_time_ms: int) -> None:
+        """Remember the open time of the last candle published."""
+        ...
+
+
+class CandlePublisher(Protocol):
+    """Announce closed candles to the rest of the platform."""
+
+    async def publish(self, candle: Candle) -> None:
+        """Publish one closed candle durably; a repeat of the same candle is absorbed downstream."""
+        ...
+
+
+class OhlcvFetcher(Protocol):
+    """Recent closed candles from an exchange's public API."""
+
+    async def fetch_recent(self, key: MarketKey, *, limit: int) -> list[Candle]:
+        """Return up to ``limit`` recent closed candles, oldest first.
+
+        Raises
+        ------
+        RetryableError
+            When the exchange cannot be reached or refuses the request.
+        """
+        ...
+
+
+CandleFileImport = Callable[[Path], ImportReport]
+"""Import a candle file into the store (blocking) and report what happened."""
