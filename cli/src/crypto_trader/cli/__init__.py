@@ -1,0 +1,1 @@
+"""The ``ct`` command: the development composition root of Crypto Trader."""
