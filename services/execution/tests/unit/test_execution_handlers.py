@@ -167,6 +167,19 @@ class TestOnCandle:
             [place_order("a").client_order_id, place_order("b").client_order_id]
         )
 
+    async def test_a_late_order_fills_on_the_candle_after_its_signal_not_on_the_current_one(
+        self, harness: Harness
+    ) -> None:
+        # The intent reached execution after the stream had moved two candles on: the fill
+        # price is still the open of the candle right after the signal.
+        await harness.handlers.on_intent(place_order(not_before_ms=SIGNAL_MS))
+        harness.history.candles = [candle(NEXT_MS, "200"), candle(NEXT_MS + FIVE_MINUTES_MS, "210")]
+
+        filled = await harness.handlers.on_candle(candle(NEXT_MS + FIVE_MINUTES_MS, "210"))
+
+        assert len(filled) == 1
+        assert [fill.price for fill in harness.fills()] == ["200"]
+
     async def test_a_forming_candle_fills_nothing(self, harness: Harness) -> None:
         await harness.handlers.on_intent(place_order(not_before_ms=SIGNAL_MS))
 

@@ -37,6 +37,7 @@ async def stub(tmp_path: Path) -> AsyncIterator[pb_grpc.MarketDataServiceStub]:
         published=10,
         total=5_100,
         last_open_time_ms=START_MS + 9 * STEP,
+        horizon_ms=START_MS + 9 * STEP,
     )
     servicer = MarketDataServicer(store, status, exchange="binance")
     name = pb.DESCRIPTOR.services_by_name["MarketDataService"].full_name

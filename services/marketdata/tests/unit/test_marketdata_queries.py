@@ -75,7 +75,7 @@ class TestGetCandles:
     ) -> None:
         step = BTC_5M.timeframe_ms
         status = ReplayStatus(key=BTC_5M, source="file", published=5)
-        status.last_open_time_ms = START_MS + 4 * step
+        status.horizon_ms = START_MS + 4 * step
 
         newest = get(store, limit=3, from_end=True, status=status)
         after_last = get(store, start_ms=START_MS + 4 * step + 1, limit=1, status=status)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import RetryableError
-from crypto_trader.common.model import Candle, Side
+from crypto_trader.common.model import Candle, Side, Timeframe
 from crypto_trader.execution.domain import paper_matching
 from crypto_trader.execution.domain.events import ExecutionEvent, order_filled, order_updated
 from crypto_trader.execution.domain.order import Order, OrderType, TradingMode
@@ -135,7 +135,17 @@ class ExecutionHandlers:
         )
         filled = []
         for order in orders:
-            after, filled_now = await self._fill(order, candle)
+            fill_on = candle
+            if candle.open_time_ms - order.not_before_ms > Timeframe(candle.timeframe).milliseconds:
+                # This is not the candle right after the order's signal: the order came in late
+                # (the stream ran ahead of it), so it fills on the first candle after the signal.
+                fill_on = (
+                    await self._history.first_candle_after(
+                        order.exchange, order.symbol, order.timeframe, order.not_before_ms
+                    )
+                    or candle
+                )
+            after, filled_now = await self._fill(order, fill_on)
             if filled_now:
                 filled.append(after)
         return filled

@@ -223,6 +223,7 @@ async def replay(
     status.start(plan, total=total, already_published=already)
     if cursor is not None:
         status.last_open_time_ms = cursor
+        status.horizon_ms = cursor
     log.info(
         "replaying %s from %d (%d of %d already published)", window.key, next_ms, already, total
     )
@@ -240,6 +241,7 @@ async def replay(
         for candle in page:
             if await _wait_or_stop(stop, pacer.delay(monotonic())):
                 return False
+            status.release(candle)
             if not await _publish(publisher, candle, stop, publish_retry_seconds):
                 return False
             await asyncio.to_thread(cursors.save_cursor, window.key, candle.open_time_ms)
@@ -293,7 +295,7 @@ def get_candles(
 ) -> list[Candle]:
     """Answer a history query from the store, oldest first.
 
-    For the market being replayed, history ends at the last candle published: the stored candles
+    For the market being replayed, history ends at the candle being published: the stored candles
     after it are the replay's future, and a paper fill or a strategy must not see them early.
 
     Raises
@@ -313,9 +315,9 @@ def get_candles(
         if status.key is None and status.source == "starting":
             raise RetryableError("market data is starting its replay; ask again shortly")
         if status.key == key:
-            if not status.last_open_time_ms:
+            if not status.horizon_ms:
                 return []
-            horizon = status.last_open_time_ms + 1
+            horizon = status.horizon_ms + 1
             end = horizon if end is None else min(end, horizon)
     return store.read_candles(
         key,

@@ -84,6 +84,9 @@ class ReplayStatus:
     total: int = 0
     finished: bool = False
     last_open_time_ms: int = 0
+    # Open time of the newest candle released to the world: set just before it is published, so a
+    # service that sees it on the bus can already read it (and nothing newer) from the history.
+    horizon_ms: int = 0
 
     def start(self, plan: ReplayPlan, *, total: int, already_published: int) -> None:
         """Record the chosen plan and how far an earlier run already got."""
@@ -93,6 +96,10 @@ class ReplayStatus:
         self.total = total
         self.published = already_published
         self.finished = False
+
+    def release(self, candle: Candle) -> None:
+        """Make a candle part of history: it is about to be published."""
+        self.horizon_ms = max(self.horizon_ms, candle.open_time_ms)
 
     def record(self, candle: Candle) -> None:
         """Count one published candle."""
