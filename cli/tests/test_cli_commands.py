@@ -39,12 +39,13 @@ def _ct(
 
 
 def _up_args(tmp_path: Path, free_ports, **ports: int) -> list[str]:
-    base = free_ports(9)
+    base = free_ports(16)
     chosen = {
         "gateway-port": base,
         "grpc-port-base": base + 1,
         "nats-port": base + 7,
         "redis-port": base + 8,
+        "metrics-port-base": base + 9,
     } | {name.replace("_", "-"): port for name, port in ports.items()}
     args = ["up", "--data-dir", str(tmp_path / "var")]
     for name, port in chosen.items():

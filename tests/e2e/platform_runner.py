@@ -40,8 +40,11 @@ class Platform:
     env: dict[str, str]
     gateway_port: int = field(default_factory=free_port)
     grpc_port_base: int = field(default_factory=lambda: _free_port_block(len(SERVICES)))
+    metrics_port_base: int = field(default_factory=lambda: _free_port_block(len(SERVICES) + 1))
     nats_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
+    # How ``ct`` is launched: the installed console script, or the repository's ./ct launcher.
+    launcher: list[str] = field(default_factory=lambda: [str(Path(sys.executable).parent / "ct")])
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -52,12 +55,17 @@ class Platform:
     def grpc_addr(self, service: str) -> str:
         return f"127.0.0.1:{self.grpc_port_base + SERVICES.index(service)}"
 
+    def metrics(self, service: str) -> str:
+        port = self.metrics_port_base + SERVICES.index(service)
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+
     def start(self) -> None:
         command = [
-            str(Path(sys.executable).parent / "ct"), "up",
+            *self.launcher, "up",
             "--data-dir", str(self.data_dir),
             "--gateway-port", str(self.gateway_port),
             "--grpc-port-base", str(self.grpc_port_base),
+            "--metrics-port-base", str(self.metrics_port_base),
             "--nats-port", str(self.nats_port),
             "--redis-port", str(self.redis_port),
         ]  # fmt: skip

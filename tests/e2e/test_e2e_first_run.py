@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -12,9 +13,16 @@ from crypto_trader.common.embedded import port_answers
 
 pytestmark = pytest.mark.e2e
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+
 
 def test_first_run_trades_within_30_seconds_and_stops_cleanly(tmp_path):
-    platform = Platform(data_dir=tmp_path / "var", env={})
+    # Exactly what the README's Quick start runs: the repository's launcher, with defaults only.
+    platform = Platform(
+        data_dir=tmp_path / "var",
+        env={"CT_VENV": sys.prefix},
+        launcher=[str(REPOSITORY / "ct")],
+    )
     started = time.monotonic()
     platform.start()
     try:

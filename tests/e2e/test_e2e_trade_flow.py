@@ -91,6 +91,12 @@ def _check_books(platform: Platform, replay_file: Path) -> None:
     filled = [o for o in orders if o["status"] == "filled"]
     assert len(filled) == len(expected)
 
+    metrics = platform.metrics("execution")
+    assert (
+        'ct_bus_deliveries_total{consumer="execution-orders",outcome="acked",service="execution"}'
+        in metrics
+    )
+
 
 def _run_flow(platform: Platform, replay_file: Path) -> None:
     platform.start()

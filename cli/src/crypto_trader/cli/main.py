@@ -47,7 +47,7 @@ def up(
     ] = 50051,
     metrics_port_base: Annotated[
         int, typer.Option(help="First Prometheus metrics port (0 = no metrics endpoints).")
-    ] = 0,
+    ] = 9101,
     nats_port: Annotated[
         int, typer.Option(help="Port of the embedded NATS server (unless CT_NATS_URL is set).")
     ] = 14222,

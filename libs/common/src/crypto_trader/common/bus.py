@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from nats.aio.msg import Msg
 from nats.js import api
 
 from crypto_trader.common.errors import InvalidInput, InvalidMessage, RetryableError
+from crypto_trader.common.metrics import BUS_DELIVERIES, BUS_HANDLER_SECONDS, BUS_PUBLISHED
 from crypto_trader.common.streams import StreamSpec
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,9 @@ def decode(
 class NatsBus:
     """A NATS connection with reconnects, JetStream helpers and protobuf (de)serialisation."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, service: str = "") -> None:
         self._nc = client
+        self._service = service
         self._js = client.jetstream(timeout=5.0)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -106,7 +109,8 @@ class NatsBus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
         )
-        return cls(client)
+        # Connection names read "<service>-<instance>"; the service part labels the metrics.
+        return cls(client, service=name.split("-", 1)[0])
 
     @property
     def client(self) -> Client:
@@ -147,7 +151,9 @@ class NatsBus:
         for attempt in range(1, attempts + 1):
             try:
                 ack = await self._js.publish(subject, payload, headers=headers, timeout=5.0)
-                return bool(ack.duplicate)
+                duplicate = bool(ack.duplicate)
+                BUS_PUBLISHED.labels(self._service, headers[TYPE_HEADER], str(duplicate)).inc()
+                return duplicate
             except (
                 nats.errors.TimeoutError,
                 nats.errors.NoRespondersError,
@@ -288,11 +294,13 @@ class NatsBus:
             num_delivered=metadata.num_delivered or 1,
             stream_sequence=metadata.sequence.stream if metadata.sequence else 0,
         )
+        started = time.perf_counter()
         try:
             message = decode(msg.data, msg.headers, accepted)
             await handler(message, delivery)
         except InvalidInput as error:
             log.error("consumer %s rejected message %s: %s", durable, delivery.msg_id, error)
+            BUS_DELIVERIES.labels(self._service, durable, "terminated").inc()
             await _settle(msg.term())
             return
         except Exception as error:
@@ -305,8 +313,11 @@ class NatsBus:
                 error,
                 exc_info=not isinstance(error, RetryableError),
             )
+            BUS_DELIVERIES.labels(self._service, durable, "retried").inc()
             await _settle(msg.nak(delay=delay))
             return
+        BUS_HANDLER_SECONDS.labels(self._service, durable).observe(time.perf_counter() - started)
+        BUS_DELIVERIES.labels(self._service, durable, "acked").inc()
         await _settle(msg.ack_sync(timeout=5.0))
 
     async def close(self) -> None:

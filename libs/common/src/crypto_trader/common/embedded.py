@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -100,6 +101,16 @@ class EmbeddedServer:
                 self.process.wait()
 
 
+def _die_with_parent() -> None:
+    # Linux only: the server gets SIGTERM when the process that started it dies, even by SIGKILL,
+    # so an embedded server never outlives the platform that owns it.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _require_free(port: int, what: str) -> None:
     if not port_is_free(port):
         raise ConfigurationError(f"port {port} for {what} is already in use; choose another one")
@@ -120,7 +131,9 @@ def start_nats(port: int, data_dir: Path, *, log_file: Path | None = None) -> Em
         str(data_dir),
     ]
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603
+        args, stdout=output, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+    )
     wait_for_port(port, timeout=15, process=process)
     return EmbeddedServer("nats", port, process)
 
@@ -138,6 +151,8 @@ def start_redis(port: int, data_dir: Path) -> EmbeddedServer:
         "--dir", str(data_dir),
         "--daemonize", "no",
     ]  # fmt: skip
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+    )
     wait_for_port(port, timeout=15, process=process)
     return EmbeddedServer("redis", port, process)

@@ -77,6 +77,7 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     heartbeat_seconds: float = 5.0
     shutdown_grace_seconds: float = 5.0
     instance_id: str = Field(default_factory=_default_instance_id)

@@ -34,7 +34,7 @@ async def run(
     """Serve until ``stop`` is set."""
     clock = clock or LiveClock()
     root = settings.infra.subject_root
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     engine = make_engine(settings.infra.database_url_for(settings.service_name))
     async with AsyncExitStack() as stack:
         stack.callback(engine.dispose)

@@ -129,7 +129,7 @@ class _Server(uvicorn.Server):
 
 async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
     """Serve HTTP until ``stop`` is set."""
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,

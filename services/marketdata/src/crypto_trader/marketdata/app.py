@@ -100,7 +100,7 @@ async def run(settings: MarketdataSettings, stop: asyncio.Event) -> None:
     clock = LiveClock()
     config = replay_config(settings)
     root = settings.infra.subject_root
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     store = await asyncio.to_thread(migrate_store, settings.infra.database_url_for("marketdata"))
     # The replayed market is known before its source is ready, so GetTicker never shows a price
     # from the replay's future while the source loads.

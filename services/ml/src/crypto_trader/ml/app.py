@@ -18,7 +18,7 @@ from crypto_trader.ml.settings import MlSettings
 async def run(settings: MlSettings, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set."""
     clock = LiveClock()
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     async with AsyncExitStack() as stack:
         bus = await NatsBus.connect(settings.infra.nats_url, name=f"ml-{settings.instance_id}")
         stack.push_async_callback(bus.close)

@@ -29,7 +29,7 @@ async def run(settings: PortfolioSettings, stop: asyncio.Event) -> None:
     clock = LiveClock()
     infra = settings.infra
     root = infra.subject_root
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     async with AsyncExitStack() as stack:
         engine = make_engine(infra.database_url_for(settings.service_name))
         stack.callback(engine.dispose)

@@ -32,7 +32,7 @@ async def run(settings: RiskSettings, stop: asyncio.Event) -> None:
     infra = settings.infra
     root = infra.subject_root
     limits = settings.limits()
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     async with AsyncExitStack() as stack:
         engine = make_engine(infra.database_url_for("risk"))
         stack.callback(engine.dispose)

@@ -31,7 +31,7 @@ async def run(settings: StrategySettings, stop: asyncio.Event) -> None:
     infra = settings.infra
     root = infra.subject_root
     spec = settings.instance_spec()
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.metrics_host)
     async with AsyncExitStack() as stack:
         engine = make_engine(infra.database_url_for("strategy"))
         stack.callback(engine.dispose)
