@@ -37,3 +37,10 @@ def serve_metrics(port: int, *, host: str = "127.0.0.1") -> None:
     """Expose /metrics on the port (0 disables it)."""
     if port:
         start_http_server(port, addr=host)
+
+
+PROVIDER_SWITCHES = Counter(
+    "ct_marketdata_provider_switches_total",
+    "Market data provider switches (failover on failure, or back to the preferred provider)",
+    ["service", "from_provider", "to_provider", "reason"],
+)
