@@ -1,40 +1,46 @@
-"""SQLAlchemy candle store and replay cursors (PostgreSQL and SQLite): each candle stored once."""
+"""SQLAlchemy candle store and replay cursors (PostgreSQL and SQLite): each candle stored once.
+
+Bulk paths bypass SQLAlchemy's per-row work: PostgreSQL ingests through COPY into a temporary table
+then ``INSERT ... ON CONFLICT DO NOTHING`` (so a re-ingest stays idempotent), SQLite through the
+driver's executemany; ranges are read back as float64 numpy columns for vectorised analytics only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, case, func, literal, select
+import numpy as np
+from sqlalchemy import Engine, Select, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from crypto_trader.common.clock import Clock, LiveClock
 from crypto_trader.common.model import Candle
+from crypto_trader.marketdata.adapters.candle_bulk import (
+    FRAME_COLUMNS,
+    array_read,
+    copy_ingest,
+    empty_arrays,
+    sqlite_ingest,
+    sqlite_read,
+)
 from crypto_trader.marketdata.adapters.tables import candles, replay_cursors
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _CHUNK = 5000
+_COPY_CHUNK = 100_000
+_READ_PART_ROWS = 250_000
+_READ_MAX_PARTS = 4
 
 
 def _chunks(items: Sequence[Candle], size: int) -> Iterator[Sequence[Candle]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _row(candle: Candle) -> dict[str, Any]:
-    return {
-        "exchange": candle.exchange,
-        "symbol": candle.symbol,
-        "timeframe": candle.timeframe,
-        "open_time_ms": candle.open_time_ms,
-        "open": candle.open,
-        "high": candle.high,
-        "low": candle.low,
-        "close": candle.close,
-        "volume": candle.volume,
-        "synthetic": candle.synthetic,
-    }
 
 
 def _candle(row: Row[Any]) -> Candle:
@@ -69,27 +75,90 @@ class SqlAlchemyCandleStore:
         *,
         on_chunk: Callable[[int, int], None] | None = None,
     ) -> int:
-        """Insert the candles not stored yet, in chunks; return how many were new.
+        """Insert the candles not stored yet, in bulk chunks; return how many were new.
 
         A candle already stored (same market and open time) is left as it is: the first write wins.
         ``on_chunk(new_in_chunk, rows_in_chunk)`` is called after each chunk commits.
         """
-        statement = self._dialect.insert(candles).on_conflict_do_nothing(
-            index_elements=["exchange", "symbol", "timeframe", "open_time_ms"]
-        )
+        postgres = self._engine.dialect.name == "postgresql"
+        size = _COPY_CHUNK if postgres else _CHUNK
         stored = 0
-        for chunk in _chunks(candles_to_add, _CHUNK):
+        for chunk in _chunks(candles_to_add, size):
             with self._engine.begin() as connection:
-                # executemany; preserve_rowcount keeps the driver's summed count of rows actually
-                # inserted (conflicting rows count zero) on both dialects.
-                result = connection.execution_options(preserve_rowcount=True).execute(
-                    statement, [_row(candle) for candle in chunk]
-                )
-                new = result.rowcount
+                driver = connection.connection.driver_connection
+                new = copy_ingest(driver, chunk) if postgres else sqlite_ingest(driver, chunk)
             stored += new
             if on_chunk is not None:
                 on_chunk(new, len(chunk))
         return stored
+
+    def delete_before(self, key: MarketKey, before_ms: int) -> int:
+        """Delete the market's candles opened before ``before_ms``; return how many went."""
+        statement = delete(candles).where(
+            candles.c.exchange == key.exchange,
+            candles.c.symbol == key.symbol,
+            candles.c.timeframe == key.timeframe,
+            candles.c.open_time_ms < before_ms,
+        )
+        with self._engine.begin() as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def read_open_times(
+        self, key: MarketKey, *, start_ms: int = 0, end_ms: int | None = None
+    ) -> list[int]:
+        """Return the open times stored in [start_ms, end_ms), oldest first."""
+        query = self._range(select(candles.c.open_time_ms), key, start_ms, end_ms).order_by(
+            candles.c.open_time_ms
+        )
+        with self._engine.connect() as connection:
+            return [int(value) for value in connection.execute(query).scalars()]
+
+    def read_arrays(
+        self, key: MarketKey, start_ms: int = 0, end_ms: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Return the range's columns as numpy arrays: int64 open_time, float64 prices/volume.
+
+        Floats are for vectorised analytics only; money stays Decimal everywhere else.
+        """
+        end = end_ms if end_ms is not None else 2**63 - 1
+        if self._engine.dialect.name != "postgresql":
+            with self._engine.connect() as connection:
+                return sqlite_read(connection.connection.driver_connection, key, start_ms, end)
+        query = self._range(
+            select(func.min(candles.c.open_time_ms), func.max(candles.c.open_time_ms)),
+            key,
+            start_ms,
+            end,
+        )
+        with self._engine.connect() as connection:
+            first, last = connection.execute(query).one()
+        if first is None:
+            return empty_arrays()
+        step = key.timeframe_ms
+        parts = max(1, min(_READ_MAX_PARTS, (last - first) // step // _READ_PART_ROWS + 1))
+        edges = [first + (last + 1 - first) * index // parts for index in range(parts + 1)]
+
+        def read_part(index: int) -> list[np.ndarray]:
+            with self._engine.connect() as part_connection:
+                driver = part_connection.connection.driver_connection
+                return array_read(driver, key, edges[index], edges[index + 1])
+
+        if parts == 1:
+            pieces = [read_part(0)]
+        else:
+            with ThreadPoolExecutor(parts) as pool:
+                pieces = list(pool.map(read_part, range(parts)))
+        columns = [np.concatenate([piece[index] for piece in pieces]) for index in range(6)]
+        order = np.argsort(columns[0], kind="stable")  # array_agg keeps no order
+        return {name: column[order] for name, column in zip(FRAME_COLUMNS, columns, strict=True)}
+
+    def read_frame(
+        self, key: MarketKey, start_ms: int = 0, end_ms: int | None = None
+    ) -> pd.DataFrame:
+        """Return the range as a DataFrame: int64 ``open_time`` and float64 OHLCV columns."""
+        import pandas as pd
+
+        return pd.DataFrame(self.read_arrays(key, start_ms, end_ms), columns=list(FRAME_COLUMNS))
 
     def _range(
         self, query: Select[Any], key: MarketKey, start_ms: int, end_ms: int | None
