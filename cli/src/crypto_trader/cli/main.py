@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crypto_trader.cli import data_import
+from crypto_trader.cli import data_import, data_reports
+from crypto_trader.cli.backtest import backtest_command
 from crypto_trader.cli.services import MODULES, PROCESSES, command, parse_names
 from crypto_trader.cli.state_file import pid_alive, read_state, state_path
 from crypto_trader.cli.up import EXIT_USAGE, UpOptions, run_up
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Market data in the local store.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.command("backtest")(backtest_command)
 
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="Where state, logs and SQLite files live.")
@@ -144,6 +146,39 @@ def import_(
     console = Console(soft_wrap=True)
     code = data_import.import_file(
         file,
+        exchange=exchange,
+        symbol=symbol,
+        timeframe=timeframe,
+        data_dir=data_dir,
+        console=console,
+    )
+    raise typer.Exit(code)
+
+
+@data_app.command("list")
+def list_(
+    exchange: Annotated[str | None, typer.Option(help="Only this exchange.")] = None,
+    data_dir: DataDir = Path("var"),
+) -> None:
+    """Show every stored market: range, candle count and gaps."""
+    console = Console(soft_wrap=True)
+    raise typer.Exit(data_reports.list_data(data_dir=data_dir, exchange=exchange, console=console))
+
+
+@data_app.command("check")
+def check(
+    file: Annotated[Path | None, typer.Argument(help="A candle file to check.")] = None,
+    stored: Annotated[bool, typer.Option("--stored", help="Check the stored candles.")] = False,
+    exchange: Annotated[str, typer.Option(help="The file's exchange.")] = "binance",
+    symbol: Annotated[str, typer.Option(help="The file's market, as BASE/QUOTE.")] = "BTC/USDT",
+    timeframe: Annotated[str, typer.Option(help="The file's candle length.")] = "5m",
+    data_dir: DataDir = Path("var"),
+) -> None:
+    """Report malformed candle data (per reason) in a FILE or, with --stored, in the store."""
+    console = Console(soft_wrap=True)
+    code = data_reports.check_data(
+        file=file,
+        stored=stored,
         exchange=exchange,
         symbol=symbol,
         timeframe=timeframe,

@@ -1,0 +1,125 @@
+"""Performance metrics of a backtest from its equity curve and closed trades."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from crypto_trader.strategy.domain.backtesting.account import Trade
+from crypto_trader.strategy.domain.framework.base import FloatArray, IntArray
+
+YEAR_MS = 365 * 86_400_000  # crypto trades every day of the year
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Summary statistics; ratios are None where undefined (no trades, no losses, no variance)."""
+
+    total_return: float
+    cagr: float | None
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+    max_drawdown: float
+    max_drawdown_duration_bars: int
+    max_drawdown_duration_ms: int
+    win_rate: float | None
+    profit_factor: float | None
+    expectancy: float | None
+    average_trade_return: float | None
+    exposure: float
+    trades: int
+    fees_paid: float
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """Return the metrics as a JSON-ready dict."""
+        return asdict(self)
+
+
+def drawdown_curve(equity: FloatArray) -> FloatArray:
+    """Return the drawdown of each bar: equity over its running peak, minus one (<= 0)."""
+    if len(equity) == 0:
+        return np.zeros(0)
+    peak = np.maximum.accumulate(equity)
+    return np.asarray(equity / peak - 1.0, dtype=np.float64)
+
+
+def _longest_underwater(drawdown: FloatArray, open_time_ms: IntArray) -> tuple[int, int]:
+    # Longest run of bars below the previous peak, in bars and in time from the peak.
+    underwater = np.concatenate(([False], drawdown < 0, [False]))
+    edges = np.flatnonzero(np.diff(underwater.astype(np.int8)))
+    if len(edges) == 0:
+        return 0, 0
+    starts, ends = edges[::2], edges[1::2]
+    longest = int(np.argmax(ends - starts))
+    start, end = int(starts[longest]), int(ends[longest])
+    peak_ms = int(open_time_ms[max(start - 1, 0)])
+    return end - start, int(open_time_ms[end - 1]) - peak_ms
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    if denominator == 0 or not math.isfinite(denominator):
+        return None
+    return numerator / denominator
+
+
+def compute_metrics(
+    equity: FloatArray,
+    open_time_ms: IntArray,
+    exposure: float,
+    trades: Sequence[Trade],
+    fees_paid: float,
+    initial_cash: float,
+) -> Metrics:
+    """Compute every metric; returns are per bar, annualised by the median bar spacing."""
+    final = float(equity[-1]) if len(equity) else initial_cash
+    total_return = final / initial_cash - 1.0
+    drawdown = drawdown_curve(equity)
+    max_drawdown = float(drawdown.min()) if len(drawdown) else 0.0
+    duration_bars, duration_ms = _longest_underwater(drawdown, open_time_ms)
+    cagr = sharpe = sortino = calmar = None
+    if len(equity) > 1:
+        span_years = (int(open_time_ms[-1]) - int(open_time_ms[0])) / YEAR_MS
+        bars_per_year = YEAR_MS / float(np.median(np.diff(open_time_ms)))
+        returns = np.diff(np.concatenate(([initial_cash], equity))) / np.concatenate(
+            ([initial_cash], equity[:-1])
+        )
+        if span_years > 0 and final > 0:
+            growth = math.log(final / initial_cash) / span_years
+            # Over a few minutes a tiny return annualises past any float: undefined, not inf.
+            cagr = math.expm1(growth) if growth < 700 else None
+        mean = float(returns.mean())
+        deviation = float(returns.std(ddof=1))
+        downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
+        scale = math.sqrt(bars_per_year)
+        sharpe = None if deviation == 0 else mean / deviation * scale
+        sortino = None if downside == 0 else mean / downside * scale
+        calmar = None if cagr is None else _ratio(cagr, -max_drawdown)
+    pnls = np.array([trade.pnl for trade in trades], dtype=np.float64)
+    returns_pct = np.array([trade.return_pct for trade in trades], dtype=np.float64)
+    win_rate = profit_factor = expectancy = average_return = None
+    if len(pnls):
+        win_rate = float((pnls > 0).mean())
+        profit_factor = _ratio(float(pnls[pnls > 0].sum()), -float(pnls[pnls < 0].sum()))
+        expectancy = float(pnls.mean())
+        average_return = float(returns_pct.mean())
+    return Metrics(
+        total_return=total_return,
+        cagr=cagr,
+        sharpe=sharpe,
+        sortino=sortino,
+        calmar=calmar,
+        max_drawdown=max_drawdown,
+        max_drawdown_duration_bars=duration_bars,
+        max_drawdown_duration_ms=duration_ms,
+        win_rate=win_rate,
+        profit_factor=profit_factor,
+        expectancy=expectancy,
+        average_trade_return=average_return,
+        exposure=exposure,
+        trades=len(trades),
+        fees_paid=fees_paid,
+    )

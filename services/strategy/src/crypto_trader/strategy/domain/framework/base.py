@@ -1,0 +1,249 @@
+"""The strategy contract: typed parameters, vectorised and event paths with identical signals."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from crypto_trader.common.errors import InvalidInput
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+ParameterValue = int | float | bool
+_TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One typed strategy parameter: the schema a web form renders and the parser validates."""
+
+    name: str
+    type: str
+    default: ParameterValue
+    minimum: ParameterValue | None = None
+    maximum: ParameterValue | None = None
+    description: str = ""
+
+    def parse(self, raw: object) -> ParameterValue:
+        """Convert a raw value (a string from a form or the command line, or a number).
+
+        Raises
+        ------
+        InvalidInput
+            When the value has the wrong type or lies outside ``[minimum, maximum]``.
+        """
+        value = self._convert(raw)
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidInput(f"parameter {self.name} must be >= {self.minimum}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidInput(f"parameter {self.name} must be <= {self.maximum}, got {value}")
+        return value
+
+    def _convert(self, raw: object) -> ParameterValue:
+        text = raw.strip().lower() if isinstance(raw, str) else None
+        problem = f"parameter {self.name} must be {self.type}, got {raw!r}"
+        if self.type == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if text in _TRUE or text in _FALSE:
+                return text in _TRUE
+            raise InvalidInput(problem)
+        if isinstance(raw, bool):
+            raise InvalidInput(problem)
+        try:
+            if self.type == "int":
+                if isinstance(raw, float) and not raw.is_integer():
+                    raise ValueError(raw)
+                if not isinstance(raw, int | float | str):
+                    raise TypeError(raw)
+                return int(raw)
+            value = float(raw) if isinstance(raw, int | float | str) else float("nan")
+        except (TypeError, ValueError):
+            raise InvalidInput(problem) from None
+        if not np.isfinite(value):
+            raise InvalidInput(problem)
+        return value
+
+    def schema(self) -> dict[str, object]:
+        """Return the parameter as a JSON-ready dict."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "min": self.minimum,
+            "max": self.maximum,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a strategy asks for after one closed candle."""
+
+    enter_long: bool = False
+    exit_long: bool = False
+    enter_short: bool = False
+    exit_short: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBar:
+    """One closed candle as floats, the event path's input."""
+
+    open_time_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class CandleFrame:
+    """Candles as column arrays (sorted by open time), the vectorised path's input."""
+
+    open_time_ms: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    @classmethod
+    def from_rows(cls, rows: object) -> CandleFrame:
+        """Build a frame from ``[open_time_ms, open, high, low, close, volume]`` rows."""
+        table = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        return cls(
+            open_time_ms=table[:, 0].astype(np.int64),
+            open=np.ascontiguousarray(table[:, 1]),
+            high=np.ascontiguousarray(table[:, 2]),
+            low=np.ascontiguousarray(table[:, 3]),
+            close=np.ascontiguousarray(table[:, 4]),
+            volume=np.ascontiguousarray(table[:, 5]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+    def bar(self, index: int) -> PriceBar:
+        """Return candle ``index`` as a bar for the event path."""
+        return PriceBar(
+            int(self.open_time_ms[index]),
+            float(self.open[index]),
+            float(self.high[index]),
+            float(self.low[index]),
+            float(self.close[index]),
+            float(self.volume[index]),
+        )
+
+    def head(self, count: int) -> CandleFrame:
+        """Return the first ``count`` candles."""
+        return CandleFrame(
+            self.open_time_ms[:count],
+            self.open[:count],
+            self.high[:count],
+            self.low[:count],
+            self.close[:count],
+            self.volume[:count],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignalFrame:
+    """One boolean array per signal kind, aligned with the candles of a frame."""
+
+    enter_long: BoolArray
+    exit_long: BoolArray
+    enter_short: BoolArray
+    exit_short: BoolArray
+
+    def at(self, index: int) -> Signal | None:
+        """Return the signal of candle ``index``, or None when it asks for nothing."""
+        signal = Signal(
+            bool(self.enter_long[index]),
+            bool(self.exit_long[index]),
+            bool(self.enter_short[index]),
+            bool(self.exit_short[index]),
+        )
+        return signal if signal != Signal() else None
+
+    def active(self) -> IntArray:
+        """Return the indices of candles with any signal."""
+        any_signal = self.enter_long | self.exit_long | self.enter_short | self.exit_short
+        return np.flatnonzero(any_signal).astype(np.int64)
+
+
+class BaseStrategy(abc.ABC):
+    """A strategy with typed parameters, a warm-up, a vectorised path and an event path.
+
+    ``generate(frame)`` and feeding ``frame.bar(i)`` to ``on_candle`` for every ``i`` give the same
+    signals; subclasses guarantee it by doing the same float operations in the same order.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]]
+
+    def __init__(self, params: Mapping[str, object] | None = None) -> None:
+        self.params = self.parse_params(params or {})
+        self.reset()
+
+    @classmethod
+    def parse_params(cls, raw: Mapping[str, object]) -> dict[str, ParameterValue]:
+        """Validate raw values against the schema and fill in defaults.
+
+        Raises
+        ------
+        InvalidInput
+            When a name is unknown or a value is invalid.
+        """
+        known = {parameter.name: parameter for parameter in cls.parameters}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise InvalidInput(
+                f"unknown parameter {unknown[0]!r} for strategy {cls.name}; "
+                f"known: {', '.join(known)}"
+            )
+        values = {name: spec.default for name, spec in known.items()}
+        values.update({name: known[name].parse(value) for name, value in raw.items()})
+        cls.check_params(values)
+        return values
+
+    @classmethod  # noqa: B027 - an optional hook, not abstract
+    def check_params(cls, values: Mapping[str, ParameterValue]) -> None:
+        """Check rules that involve several parameters (none by default)."""
+
+    @classmethod
+    def schema(cls) -> dict[str, object]:
+        """Return the strategy's description and parameter schema, JSON-ready."""
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "parameters": [parameter.schema() for parameter in cls.parameters],
+        }
+
+    @property
+    @abc.abstractmethod
+    def warmup(self) -> int:
+        """Return how many candles come before the first one that can carry a signal."""
+
+    @abc.abstractmethod
+    def generate(self, frame: CandleFrame) -> SignalFrame:
+        """Compute the signals of every candle at once (does not touch the event state)."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget every candle the event path has seen."""
+
+    @abc.abstractmethod
+    def on_candle(self, bar: PriceBar) -> Signal | None:
+        """Add the next closed candle and return the signal it triggers, if any."""

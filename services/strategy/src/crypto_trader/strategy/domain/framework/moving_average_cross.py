@@ -1,0 +1,190 @@
+"""Moving-average crosses (SMA and EMA) on closes, built on the strategy framework.
+
+Both paths do the same float operations in the same order, so their signals are identical: the SMA
+is a difference of running sums (``np.cumsum`` adds left to right, as the event path does), and the
+EMA is the same scalar recurrence in both.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import ClassVar
+
+import numpy as np
+
+from crypto_trader.common.errors import InvalidInput
+from crypto_trader.strategy.domain.framework.base import (
+    BaseStrategy,
+    BoolArray,
+    CandleFrame,
+    FloatArray,
+    Parameter,
+    ParameterValue,
+    PriceBar,
+    Signal,
+    SignalFrame,
+)
+
+_MAX_PERIOD = 10_000
+_SHORT = Parameter("short", "bool", False, description="Also trade short: reverse on each cross.")
+
+
+def _periods(fast_default: int, slow_default: int) -> tuple[Parameter, ...]:
+    return (
+        Parameter("fast", "int", fast_default, 1, _MAX_PERIOD, "Period of the fast average."),
+        Parameter("slow", "int", slow_default, 2, _MAX_PERIOD, "Period of the slow average."),
+        _SHORT,
+    )
+
+
+def _relation(fast: float, slow: float) -> int:
+    return (fast > slow) - (fast < slow)
+
+
+class _CrossStrategy(BaseStrategy):
+    # Shared cross logic: the fast average crossing above the slow one enters long (and exits a
+    # short); crossing below exits long (and enters short when ``short`` is on).
+
+    @property
+    def fast(self) -> int:
+        return int(self.params["fast"])
+
+    @property
+    def slow(self) -> int:
+        return int(self.params["slow"])
+
+    @property
+    def short(self) -> bool:
+        return bool(self.params["short"])
+
+    @classmethod
+    def check_params(cls, values: Mapping[str, ParameterValue]) -> None:
+        if values["fast"] >= values["slow"]:
+            raise InvalidInput(
+                f"fast must be shorter than slow, got fast={values['fast']} slow={values['slow']}"
+            )
+
+    @property
+    def warmup(self) -> int:
+        return self.slow
+
+    def _averages(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError
+
+    def generate(self, frame: CandleFrame) -> SignalFrame:
+        count = len(frame)
+        up: BoolArray = np.zeros(count, dtype=np.bool_)
+        down: BoolArray = np.zeros(count, dtype=np.bool_)
+        if count > self.slow:
+            fast, slow = self._averages(np.asarray(frame.close, dtype=np.float64))
+            relation = (fast > slow).astype(np.int8) - (fast < slow).astype(np.int8)
+            # Averages exist from candle slow - 1; a cross needs the candle before it too.
+            previous, current = relation[self.slow - 1 : -1], relation[self.slow :]
+            up[self.slow :] = (previous <= 0) & (current > 0)
+            down[self.slow :] = (previous >= 0) & (current < 0)
+        none: BoolArray = np.zeros(count, dtype=np.bool_)
+        if self.short:
+            return SignalFrame(up, down, down.copy(), up.copy())
+        return SignalFrame(up, down, none, none.copy())
+
+    def reset(self) -> None:
+        self._seen = 0
+        self._previous: int | None = None
+
+    def _step(self, close: float) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def on_candle(self, bar: PriceBar) -> Signal | None:
+        fast, slow = self._step(bar.close)
+        self._seen += 1
+        if self._seen < self.slow:
+            return None
+        current = _relation(fast, slow)
+        previous, self._previous = self._previous, current
+        if previous is None:
+            return None
+        if previous <= 0 < current:
+            return Signal(enter_long=True, exit_short=self.short)
+        if previous >= 0 > current:
+            return Signal(exit_long=True, enter_short=self.short)
+        return None
+
+
+class SmaCross(_CrossStrategy):
+    """Simple moving average cross on closes."""
+
+    name: ClassVar[str] = "sma_cross"
+    description: ClassVar[str] = (
+        "Simple moving average cross on closes: long when the fast SMA crosses above the slow "
+        "one, out (or short) when it crosses below."
+    )
+    parameters: ClassVar[tuple[Parameter, ...]] = _periods(20, 50)
+
+    def _averages(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
+        running = np.concatenate(([0.0], np.cumsum(close)))
+        return self._sma(running, self.fast), self._sma(running, self.slow)
+
+    @staticmethod
+    def _sma(running: FloatArray, period: int) -> FloatArray:
+        averages = np.full(len(running) - 1, np.nan)
+        averages[period - 1 :] = (running[period:] - running[:-period]) / period
+        return averages
+
+    def reset(self) -> None:
+        super().reset()
+        self._total = 0.0
+        self._running: deque[float] = deque([0.0], maxlen=self.slow + 1)
+
+    def _step(self, close: float) -> tuple[float, float]:
+        self._total += close
+        running = self._running
+        running.append(self._total)
+        if len(running) <= self.slow:
+            return float("nan"), float("nan")
+        total = running[-1]
+        return (total - running[-1 - self.fast]) / self.fast, (total - running[0]) / self.slow
+
+
+class EmaCross(_CrossStrategy):
+    """Exponential moving average cross on closes (seeded with the first close)."""
+
+    name: ClassVar[str] = "ema_cross"
+    description: ClassVar[str] = (
+        "Exponential moving average cross on closes (alpha = 2 / (period + 1), seeded with the "
+        "first close): long when the fast EMA crosses above the slow one, out (or short) below."
+    )
+    parameters: ClassVar[tuple[Parameter, ...]] = _periods(12, 26)
+
+    def _averages(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return self._ema(close, self.fast), self._ema(close, self.slow)
+
+    @staticmethod
+    def _ema(close: FloatArray, period: int) -> FloatArray:
+        # A recurrence: no exact numpy form, so one loop over Python floats (about 50 ns a candle).
+        alpha = 2.0 / (period + 1)
+        beta = 1.0 - alpha
+        values = close.tolist()
+        average = values[0]
+        out = [average]
+        for value in values[1:]:
+            average = alpha * value + beta * average
+            out.append(average)
+        return np.asarray(out, dtype=np.float64)
+
+    def reset(self) -> None:
+        super().reset()
+        self._fast_ema: float | None = None
+        self._slow_ema: float | None = None
+
+    def _step(self, close: float) -> tuple[float, float]:
+        self._fast_ema = self._next(self._fast_ema, close, self.fast)
+        self._slow_ema = self._next(self._slow_ema, close, self.slow)
+        return self._fast_ema, self._slow_ema
+
+    @staticmethod
+    def _next(average: float | None, close: float, period: int) -> float:
+        if average is None:
+            return close
+        alpha = 2.0 / (period + 1)
+        return alpha * close + (1.0 - alpha) * average
