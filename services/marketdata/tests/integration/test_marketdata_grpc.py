@@ -167,10 +167,13 @@ class TestOtherQueries:
             False,
         )
 
-    async def test_stream_candles_is_not_implemented_yet(
+    async def test_stream_candles_rejects_an_unknown_market_naming_the_supported_ones(
         self, stub: pb_grpc.MarketDataServiceStub
     ) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as error:
-            async for _ in stub.StreamCandles(pb.StreamCandlesRequest()):
+            async for _ in stub.StreamCandles(
+                pb.StreamCandlesRequest(exchange="binance", symbol="ETH/USDT", timeframe="5m")
+            ):
                 pass
-        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "supported: binance BTC/USDT 1h; binance BTC/USDT 5m" in error.value.details()

@@ -20,11 +20,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
-def test_defaults_replay_binance_btc_5m_at_1500_times_real_time() -> None:
+def test_defaults_replay_binance_btc_5m_at_3000_times_real_time() -> None:
     settings = MarketdataSettings()
 
     assert (settings.exchange, settings.symbol, settings.timeframe) == ("binance", "BTC/USDT", "5m")
-    assert (settings.source, settings.replay_file, settings.replay_speed) == ("auto", None, 1500.0)
+    assert (settings.source, settings.replay_file, settings.replay_speed) == ("auto", None, 3000.0)
     assert (settings.replay_start_ms, settings.replay_limit) == (0, 0)
     assert (settings.ccxt_timeout_seconds, settings.synthetic_candles) == (5.0, 5000)
     assert settings.grpc_port == DEFAULT_GRPC_PORTS["marketdata"]

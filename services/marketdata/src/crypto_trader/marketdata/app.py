@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from decimal import Decimal
 
-from crypto_trader.common import streams
+from crypto_trader.common import streams, subjects
 from crypto_trader.common.bus import NatsBus
-from crypto_trader.common.clock import LiveClock
-from crypto_trader.common.errors import ConfigurationError, InvalidInput
+from crypto_trader.common.clock import Clock, LiveClock
+from crypto_trader.common.errors import ConfigurationError, InvalidInput, RetryableError
 from crypto_trader.common.heartbeat import beat
+from crypto_trader.common.ids import stable_id
 from crypto_trader.common.metrics import serve_metrics
+from crypto_trader.common.model import Candle
+from crypto_trader.common.price_cache import RedisPriceCache
 from crypto_trader.common.rpc import serve_grpc
 from crypto_trader.contracts.marketdata.v1 import market_data_service_pb2
 from crypto_trader.contracts.marketdata.v1.market_data_service_pb2_grpc import (
@@ -20,21 +27,33 @@ from crypto_trader.contracts.marketdata.v1.market_data_service_pb2_grpc import (
 )
 from crypto_trader.marketdata import handlers
 from crypto_trader.marketdata.adapters.candle_store import SqlAlchemyCandleStore
-from crypto_trader.marketdata.adapters.ccxt_fetcher import CcxtOhlcvFetcher
-from crypto_trader.marketdata.adapters.grpc_server import MarketDataServicer
-from crypto_trader.marketdata.adapters.nats_publisher import NatsCandlePublisher
-from crypto_trader.marketdata.domain.market import MarketKey
-from crypto_trader.marketdata.domain.replay import ReplayStatus
+from crypto_trader.marketdata.adapters.exchanges import CcxtExchange
+from crypto_trader.marketdata.adapters.grpc_server import MarketDataServicer, NatsCandleSubscriber
+from crypto_trader.marketdata.adapters.nats_publisher import NatsCandlePublisher, candle_closed
+from crypto_trader.marketdata.domain.failover import FailoverPolicy
+from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
+from crypto_trader.marketdata.domain.replay import (
+    ReplayPlan,
+    ReplayStatus,
+    ReplayWindow,
+    SourceKind,
+)
+from crypto_trader.marketdata.domain.retention import RetentionPolicy
+from crypto_trader.marketdata.feed import run_live_feed
 from crypto_trader.marketdata.importer import import_into_store, migrate_store
+from crypto_trader.marketdata.maintenance import RetentionStore, apply_retention
+from crypto_trader.marketdata.ports import LastPriceCache
 from crypto_trader.marketdata.settings import MarketdataSettings
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = market_data_service_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name
 
 
-def replay_config(settings: MarketdataSettings) -> handlers.ReplayConfig:
-    """Take the replay's parameters from the settings; a malformed market is a config error."""
+def replay_config(settings: MarketdataSettings, symbol: str | None = None) -> handlers.ReplayConfig:
+    """Take one market's replay parameters from the settings; a malformed one is a config error."""
     try:
-        key = MarketKey.parse(settings.exchange, settings.symbol, settings.timeframe)
+        key = MarketKey.parse(settings.exchange, symbol or settings.symbol, settings.timeframe)
     except InvalidInput as error:
         raise ConfigurationError(f"market settings: {error}") from None
     return handlers.ReplayConfig(
@@ -50,41 +69,240 @@ def replay_config(settings: MarketdataSettings) -> handlers.ReplayConfig:
     )
 
 
-async def _prepare_and_replay(
-    config: handlers.ReplayConfig,
+def replay_configs(settings: MarketdataSettings) -> list[handlers.ReplayConfig]:
+    """Return the replay parameters of every configured market, the primary one first."""
+    return [replay_config(settings, symbol) for symbol in settings.markets]
+
+
+def retention_policy(settings: MarketdataSettings) -> RetentionPolicy:
+    """Build the retention policy from the settings; a bad one is a config error."""
+    try:
+        return RetentionPolicy(dict(settings.retention_days))
+    except InvalidInput as error:
+        raise ConfigurationError(f"retention settings: {error}") from None
+
+
+def check_failover(settings: MarketdataSettings) -> None:
+    """Reject live-provider settings the failover policy cannot work with, at start."""
+    try:
+        FailoverPolicy(
+            "settings",
+            settings.live_providers,
+            base_backoff_ms=settings.failover_base_backoff_ms,
+            max_backoff_ms=settings.failover_max_backoff_ms,
+            probe_interval_ms=settings.failover_probe_interval_ms,
+        )
+    except InvalidInput as error:
+        raise ConfigurationError(f"live provider settings: {error}") from None
+
+
+class _Unreachable:
+    # The live probe already found the exchange silent: the replay goes straight to the store.
+    async def fetch_recent(self, key: MarketKey, *, limit: int) -> list[Candle]:  # noqa: ARG002
+        raise RetryableError(f"{key.exchange} did not answer the live probe")
+
+
+class _NatsFormingPublisher:
+    """Publish forming candles on core NATS: a lossy update, never stored as closed."""
+
+    def __init__(self, bus: NatsBus, *, root: str, clock: Clock) -> None:
+        self._bus = bus
+        self._root = root
+        self._clock = clock
+
+    async def publish_forming(self, candle: Candle) -> None:
+        now_ms = self._clock.now_ms()
+        message = candle_closed(candle, now_ms=now_ms)
+        # Not the closed candle's id: a forming update must never de-duplicate the closed one.
+        message.event_id = stable_id("candle-forming", message.event_id, now_ms)
+        subject = subjects.candles(self._root, candle.exchange, candle.symbol, candle.timeframe)
+        try:
+            await self._bus.publish(subject, message)
+        except Exception as error:  # noqa: BLE001 - any bus failure just drops this update
+            raise RetryableError(f"forming candle not published: {error}") from error
+
+
+class _BestEffortPrices:
+    """Write last prices to Redis without ever holding up a publish: bounded, logged once."""
+
+    def __init__(self, cache: RedisPriceCache, *, timeout_seconds: float = 1.0) -> None:
+        self._cache = cache
+        self._timeout = timeout_seconds
+        self._failing = False
+
+    async def set_last(self, exchange: str, symbol: str, price: Decimal, ts_ms: int) -> bool:
+        try:
+            stored = await asyncio.wait_for(
+                self._cache.set_last(exchange, symbol, price, ts_ms), timeout=self._timeout
+            )
+        except Exception as error:  # noqa: BLE001 - Redis down must never stop the candles
+            if not self._failing:
+                log.warning("last prices not cached until Redis answers again: %r", error)
+            self._failing = True
+            return False
+        if self._failing:
+            log.info("last prices cached again")
+        self._failing = False
+        return stored
+
+
+class _ProtectedRetention:
+    # The markets replayed from history keep every candle: retention must not delete the replay.
+    def __init__(self, store: SqlAlchemyCandleStore, protected: set[MarketKey]) -> None:
+        self._store = store
+        self._protected = protected
+
+    def coverage(self, exchange: str | None = None) -> list[MarketCoverage]:
+        return [item for item in self._store.coverage(exchange) if item.key not in self._protected]
+
+    def delete_before(self, key: MarketKey, before_ms: int) -> int:
+        return self._store.delete_before(key, before_ms)
+
+
+async def _retain(
+    store: RetentionStore,
+    policy: RetentionPolicy,
     *,
-    store: SqlAlchemyCandleStore,
-    publisher: NatsCandlePublisher,
-    status: ReplayStatus,
+    every_seconds: float,
+    clock: Clock,
     stop: asyncio.Event,
-    timeout_seconds: float,
-    clock: LiveClock,
 ) -> None:
-    key = config.key
-    plan = await handlers.prepare_replay(
-        config,
-        store=store,
-        fetcher=CcxtOhlcvFetcher(timeout_seconds=timeout_seconds, clock=clock),
-        import_file=functools.partial(
-            import_into_store,
-            store,
-            exchange=key.exchange,
-            symbol=key.symbol,
-            timeframe=key.timeframe,
-        ),
-        clock=clock,
-    )
-    if stop.is_set():
-        return
-    await handlers.replay(
-        plan,
-        speed=config.replay_speed,
-        store=store,
-        cursors=store,
-        publisher=publisher,
-        status=status,
-        stop=stop,
-    )
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(apply_retention, store, policy, clock.now_ms())
+        except Exception:
+            log.exception("retention run failed; trying again at the next one")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+
+
+async def _answers(exchange: CcxtExchange, key: MarketKey, *, timeout_seconds: float) -> bool:
+    try:
+        # One bound on the whole probe (time sync, markets, candles): "auto" must start promptly.
+        await asyncio.wait_for(
+            exchange.fetch_candles(key.symbol, key.timeframe, limit=2), timeout=timeout_seconds
+        )
+    except (RetryableError, InvalidInput, TimeoutError) as error:
+        log.warning("exchange %s does not answer, replaying instead: %s", key.exchange, error)
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Markets:
+    settings: MarketdataSettings
+    configs: list[handlers.ReplayConfig]
+    statuses: list[ReplayStatus]
+    store: SqlAlchemyCandleStore
+    publisher: NatsCandlePublisher
+    forming: _NatsFormingPublisher
+    prices: LastPriceCache
+    clock: Clock
+    stop: asyncio.Event
+    # Markets whose history is replayed, which retention leaves alone; live ones leave the set.
+    replayed: set[MarketKey]
+
+    async def run(self) -> None:
+        source = self.settings.source
+        if source == "ccxt" or (source == "auto" and self.settings.replay_file is None):
+            async with AsyncExitStack() as stack:
+                exchanges = {
+                    provider: await stack.enter_async_context(self._exchange(provider))
+                    for provider in self.settings.live_providers
+                }
+                preferred = exchanges[self.settings.live_providers[0]]
+                if source == "ccxt" or await _answers(
+                    preferred,
+                    self.configs[0].key,
+                    timeout_seconds=self.settings.ccxt_timeout_seconds,
+                ):
+                    await self._run_live(exchanges)
+                    return
+        # "ccxt" and "auto" went live above when they could; the other sources never fetch.
+        await self._replay(_Unreachable())
+
+    def _exchange(self, provider: str) -> CcxtExchange:
+        return CcxtExchange(
+            provider,
+            clock=self.clock,
+            timeout_seconds=self.settings.exchange_timeout_seconds,
+            api_base_url=self.settings.api_base_url(provider),
+        )
+
+    async def _run_live(self, exchanges: dict[str, CcxtExchange]) -> None:
+        async with asyncio.TaskGroup() as group:
+            for config, status in zip(self.configs, self.statuses, strict=True):
+                self.replayed.discard(config.key)
+                group.create_task(self._run_live_market(config.key, status, exchanges))
+
+    async def _run_live_market(
+        self, key: MarketKey, status: ReplayStatus, exchanges: dict[str, CcxtExchange]
+    ) -> None:
+        cursor = await asyncio.to_thread(self.store.load_cursor, key)
+        status.start(
+            ReplayPlan(SourceKind.CCXT, ReplayWindow(key, 0, None), synthetic=False),
+            total=0,
+            already_published=0,
+        )
+        if cursor is not None:
+            status.last_open_time_ms = status.horizon_ms = cursor
+        log.info("live candles of %s from %s", key, ", ".join(exchanges))
+        settings = self.settings
+        await run_live_feed(
+            key,
+            {
+                name: handlers.FormingCandleTap(exchange, key, self.forming)
+                for name, exchange in exchanges.items()
+            },
+            handlers.live_sink(
+                store=self.store,
+                cursors=self.store,
+                publisher=self.publisher,
+                status=status,
+                prices=self.prices,
+            ),
+            clock=self.clock,
+            stop=self.stop,
+            last_open_time_ms=cursor,
+            poll_seconds=settings.live_poll_seconds,
+            base_backoff_ms=settings.failover_base_backoff_ms,
+            max_backoff_ms=settings.failover_max_backoff_ms,
+            probe_interval_ms=settings.failover_probe_interval_ms,
+        )
+
+    async def _replay(self, fetcher: _Unreachable) -> None:
+        plans = []
+        for config in self.configs:
+            plans.append(
+                await handlers.prepare_replay(
+                    config,
+                    store=self.store,
+                    fetcher=fetcher,
+                    import_file=functools.partial(
+                        import_into_store,
+                        self.store,
+                        exchange=config.key.exchange,
+                        symbol=config.key.symbol,
+                        timeframe=config.key.timeframe,
+                    ),
+                    clock=self.clock,
+                )
+            )
+            if self.stop.is_set():
+                return
+        await handlers.replay_markets(
+            plans,
+            speed=self.settings.replay_speed,
+            store=self.store,
+            cursors=self.store,
+            publisher=self.publisher,
+            statuses={
+                config.key: status
+                for config, status in zip(self.configs, self.statuses, strict=True)
+            },
+            stop=self.stop,
+            prices=self.prices,
+        )
 
 
 def _stop_on_failure(stop: asyncio.Event) -> Callable[[asyncio.Task[None]], None]:
@@ -95,16 +313,20 @@ def _stop_on_failure(stop: asyncio.Event) -> Callable[[asyncio.Task[None]], None
     return callback
 
 
-async def run(settings: MarketdataSettings, stop: asyncio.Event) -> None:
-    """Serve until ``stop`` is set; the replay runs beside the gRPC server and ends on its own."""
-    clock = LiveClock()
-    config = replay_config(settings)
+async def run(
+    settings: MarketdataSettings, stop: asyncio.Event, *, clock: Clock | None = None
+) -> None:
+    """Serve until ``stop`` is set; the replay (or live feed) runs beside the gRPC server."""
+    clock = clock or LiveClock()
+    configs = replay_configs(settings)
+    policy = retention_policy(settings)
+    check_failover(settings)
     root = settings.infra.subject_root
     serve_metrics(settings.metrics_port, host=settings.metrics_host)
     store = await asyncio.to_thread(migrate_store, settings.infra.database_url_for("marketdata"))
-    # The replayed market is known before its source is ready, so GetTicker never shows a price
+    # The replayed markets are known before their source is ready, so GetTicker never shows a price
     # from the replay's future while the source loads.
-    status = ReplayStatus(key=config.key)
+    statuses = [ReplayStatus(key=config.key) for config in configs]
     async with AsyncExitStack() as stack:
         stack.callback(store.dispose)
         bus = await NatsBus.connect(
@@ -112,7 +334,16 @@ async def run(settings: MarketdataSettings, stop: asyncio.Event) -> None:
         )
         stack.push_async_callback(bus.close)
         await bus.ensure_stream(streams.candle_stream(root))
-        servicer = MarketDataServicer(store, status, exchange=settings.exchange)
+        prices = RedisPriceCache(settings.infra.redis_url, settings.infra.redis_prefix)
+        stack.push_async_callback(prices.close)
+        best_effort_prices = _BestEffortPrices(prices)
+        servicer = MarketDataServicer(
+            store,
+            statuses,
+            exchange=settings.exchange,
+            candles=NatsCandleSubscriber(bus, root=root),
+            stop=stop,
+        )
         server = await stack.enter_async_context(
             serve_grpc(
                 settings.grpc_host,
@@ -133,24 +364,37 @@ async def run(settings: MarketdataSettings, stop: asyncio.Event) -> None:
                 stop=stop,
             )
         )
-        replay = asyncio.create_task(
-            _prepare_and_replay(
-                config,
-                store=store,
-                publisher=NatsCandlePublisher(bus, root=root, clock=clock),
-                status=status,
-                stop=stop,
-                timeout_seconds=settings.ccxt_timeout_seconds,
-                clock=clock,
-            ),
-            name="marketdata-replay",
+        markets = _Markets(
+            settings,
+            configs,
+            statuses,
+            store,
+            NatsCandlePublisher(bus, root=root, clock=clock),
+            _NatsFormingPublisher(bus, root=root, clock=clock),
+            best_effort_prices,
+            clock,
+            stop,
+            replayed={config.key for config in configs},
         )
+        replay = asyncio.create_task(markets.run(), name="marketdata-replay")
         # A replay that fails stops the service (the supervisor restarts it and the replay resumes
         # from its cursor); one that ends normally leaves the gRPC server serving.
         replay.add_done_callback(_stop_on_failure(stop))
+        # Replayed history keeps every candle; live markets and the rest follow the policy.
+        retention = asyncio.create_task(
+            _retain(
+                _ProtectedRetention(store, markets.replayed),
+                policy,
+                every_seconds=settings.retention_interval_seconds,
+                clock=clock,
+                stop=stop,
+            ),
+            name="marketdata-retention",
+        )
         await server.set_serving(True)
         await stop.wait()
         # The replay checks ``stop`` between candles: it finishes the current publish and cursor
         # write, then returns.
         await heartbeat
         await replay
+        await retention

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +26,13 @@ from crypto_trader.marketdata.domain.replay import (
     source_plan,
 )
 from crypto_trader.marketdata.domain.synthetic import random_walk_candles
+from crypto_trader.marketdata.feed import CandleBatch, CandleSink, CandleSource
 from crypto_trader.marketdata.ports import (
     CandleFileImport,
     CandlePublisher,
     CandleStore,
+    FormingCandlePublisher,
+    LastPriceCache,
     OhlcvFetcher,
     ReplayCursors,
 )
@@ -201,6 +206,7 @@ async def replay(
     publisher: CandlePublisher,
     status: ReplayStatus,
     stop: asyncio.Event,
+    prices: LastPriceCache | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     publish_retry_seconds: float = 1.0,
 ) -> bool:
@@ -210,7 +216,97 @@ async def replay(
     is either published and its cursor saved, or left for the next run: a restart resumes after the
     last saved candle and a repeat of it is absorbed by the candle's stable message id.
     """
+    return await replay_markets(
+        [plan],
+        speed=speed,
+        store=store,
+        cursors=cursors,
+        publisher=publisher,
+        statuses={plan.window.key: status},
+        stop=stop,
+        prices=prices,
+        monotonic=monotonic,
+        publish_retry_seconds=publish_retry_seconds,
+    )
+
+
+@dataclass(slots=True)
+class _MarketReplay:
+    plan: ReplayPlan
+    status: ReplayStatus
+    next_ms: int
+    page: deque[Candle]
+    exhausted: bool = False
+
+    @property
+    def window(self) -> ReplayWindow:
+        return self.plan.window
+
+
+async def replay_markets(
+    plans: Sequence[ReplayPlan],
+    *,
+    speed: float,
+    store: CandleStore,
+    cursors: ReplayCursors,
+    publisher: CandlePublisher,
+    statuses: Mapping[MarketKey, ReplayStatus],
+    stop: asyncio.Event,
+    prices: LastPriceCache | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    publish_retry_seconds: float = 1.0,
+) -> bool:
+    """Replay several markets as one stream, in open-time order (ties broken by symbol).
+
+    Each market keeps its own cursor and status, so each resumes where it stopped and the history
+    of each ends at its own released candle. Candles opened at the same time go out together, one
+    pacing slot per open time. Returns True when every window was replayed to its end.
+    """
+    markets = [await _start_market(plan, store, cursors, statuses) for plan in plans]
+    if not markets:
+        return True
+    step_ms = min(market.window.key.timeframe_ms for market in markets)
+    pacer = ReplayPacer(pacing_interval_seconds(step_ms, speed))
+    paced_ms: int | None = None
+    while True:
+        for market in markets:
+            await _refill(market, store)
+        ready = [market for market in markets if market.page]
+        if not ready:
+            break
+        market = min(ready, key=lambda item: (item.page[0].open_time_ms, item.window.key.symbol))
+        candle = market.page[0]
+        if stop.is_set():
+            return False
+        if paced_ms is None or candle.open_time_ms > paced_ms:
+            if await _wait_or_stop(stop, pacer.delay(monotonic())):
+                return False
+            paced_ms = candle.open_time_ms
+        market.status.release(candle)
+        if not await _publish(publisher, candle, stop, publish_retry_seconds):
+            return False
+        market.page.popleft()
+        await asyncio.to_thread(cursors.save_cursor, market.window.key, candle.open_time_ms)
+        market.status.record(candle)
+        await cache_last_price(prices, candle)
+    for market in markets:
+        market.status.finished = True
+        log.info(
+            "replay of %s finished: %d candles published",
+            market.window.key,
+            market.status.published,
+        )
+    return True
+
+
+async def _start_market(
+    plan: ReplayPlan,
+    store: CandleStore,
+    cursors: ReplayCursors,
+    statuses: Mapping[MarketKey, ReplayStatus],
+) -> _MarketReplay:
     window = plan.window
+    status = statuses[window.key]
     cursor = await asyncio.to_thread(cursors.load_cursor, window.key)
     next_ms = window.resume_from(cursor)
     total = await asyncio.to_thread(
@@ -227,29 +323,32 @@ async def replay(
     log.info(
         "replaying %s from %d (%d of %d already published)", window.key, next_ms, already, total
     )
-    pacer = ReplayPacer(pacing_interval_seconds(window.key.timeframe_ms, speed))
-    while True:
-        page = await asyncio.to_thread(
-            store.read_candles,
-            window.key,
-            start_ms=next_ms,
-            end_ms=window.end_ms,
-            limit=_REPLAY_PAGE,
-        )
-        if not page:
-            break
-        for candle in page:
-            if await _wait_or_stop(stop, pacer.delay(monotonic())):
-                return False
-            status.release(candle)
-            if not await _publish(publisher, candle, stop, publish_retry_seconds):
-                return False
-            await asyncio.to_thread(cursors.save_cursor, window.key, candle.open_time_ms)
-            status.record(candle)
-        next_ms = page[-1].open_time_ms + 1
-    status.finished = True
-    log.info("replay of %s finished: %d candles published", window.key, status.published)
-    return True
+    return _MarketReplay(plan, status, next_ms, deque())
+
+
+async def _refill(market: _MarketReplay, store: CandleStore) -> None:
+    if market.page or market.exhausted:
+        return
+    window = market.window
+    page = await asyncio.to_thread(
+        store.read_candles, window.key, start_ms=market.next_ms, end_ms=window.end_ms,
+        limit=_REPLAY_PAGE,
+    )  # fmt: skip
+    if not page:
+        market.exhausted = True
+        return
+    market.page.extend(page)
+    market.next_ms = page[-1].open_time_ms + 1
+
+
+async def cache_last_price(prices: LastPriceCache | None, candle: Candle) -> None:
+    """Write a published candle's close as the market's last price; a failure is only logged."""
+    if prices is None:
+        return
+    try:
+        await prices.set_last(candle.exchange, candle.symbol, candle.close, candle.close_time_ms)
+    except Exception as error:  # noqa: BLE001 - the cache is optional: nothing may stop the replay
+        log.warning("last price of %s %s not cached: %s", candle.exchange, candle.symbol, error)
 
 
 async def _publish(
@@ -276,6 +375,61 @@ async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+# ----------------------------------------------------------------------------- live
+
+
+def live_sink(
+    *,
+    store: CandleStore,
+    cursors: ReplayCursors,
+    publisher: CandlePublisher,
+    status: ReplayStatus,
+    prices: LastPriceCache | None = None,
+) -> CandleSink:
+    """Return the live feed's sink: store each closed candle, then release and publish it.
+
+    A publish that fails raises RetryableError, so the feed hands the same candle again on its next
+    poll (storing it twice is a no-op, and its stable message id absorbs a repeated publish).
+    """
+
+    async def sink(candle: Candle) -> None:
+        key = MarketKey(candle.exchange, candle.symbol, candle.timeframe)
+        await asyncio.to_thread(store.add_candles, [candle])
+        status.release(candle)
+        await publisher.publish(candle)
+        await asyncio.to_thread(cursors.save_cursor, key, candle.open_time_ms)
+        status.total += 1
+        status.record(candle)
+        await cache_last_price(prices, candle)
+
+    return sink
+
+
+class FormingCandleTap:
+    """A candle source that also announces the forming candle each fetch brings, apart."""
+
+    def __init__(
+        self, source: CandleSource, key: MarketKey, publisher: FormingCandlePublisher
+    ) -> None:
+        self._source = source
+        self._key = key
+        self._publisher = publisher
+
+    async def fetch_candles(
+        self, symbol: str, timeframe: str, *, since_ms: int | None = None, limit: int | None = None
+    ) -> CandleBatch:
+        """Fetch from the wrapped source; publish its forming candle under the feed's market."""
+        batch = await self._source.fetch_candles(symbol, timeframe, since_ms=since_ms, limit=limit)
+        if batch.forming is not None:
+            forming = dataclasses.replace(batch.forming, exchange=self._key.exchange, closed=False)
+            try:
+                await self._publisher.publish_forming(forming)
+            except RetryableError as error:
+                # Forming updates are lossy by design: the next poll brings a newer one.
+                log.info("forming candle of %s not published: %s", self._key, error)
+        return batch
 
 
 # ----------------------------------------------------------------------------- queries
@@ -326,6 +480,22 @@ def get_candles(
         limit=query.limit,
         from_end=query.from_end,
     )
+
+
+def check_streamable(store: CandleStore, statuses: Sequence[ReplayStatus], key: MarketKey) -> None:
+    """Accept a market to stream when it is replayed or stored; else name what is supported.
+
+    Raises
+    ------
+    InvalidInput
+        When the service neither replays nor stores the market.
+    """
+    replayed = {status.key for status in statuses if status.key is not None}
+    if key in replayed or store.has_candles(key):
+        return
+    markets = sorted({*replayed, *(item.key for item in store.coverage())}, key=str)
+    supported = "; ".join(str(market) for market in markets) or "none"
+    raise InvalidInput(f"unknown market {key}; supported: {supported}")
 
 
 def _unknown_market(store: CandleStore, key: MarketKey) -> str:

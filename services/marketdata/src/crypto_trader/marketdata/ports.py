@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
 from crypto_trader.common.model import Candle
+from crypto_trader.contracts.marketdata.v1 import market_data_pb2
 from crypto_trader.marketdata.domain.import_report import ImportReport
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
 
@@ -72,6 +75,32 @@ class CandlePublisher(Protocol):
 
     async def publish(self, candle: Candle) -> None:
         """Publish one closed candle durably; a repeat of the same candle is absorbed downstream."""
+        ...
+
+
+class FormingCandlePublisher(Protocol):
+    """Announce the still-forming candle of a market (lossy: a newer update replaces it)."""
+
+    async def publish_forming(self, candle: Candle) -> None:
+        """Publish one forming candle (``closed`` False) without storing it."""
+        ...
+
+
+class CandleSubscriber(Protocol):
+    """Live candle events of one market, as published on the bus."""
+
+    def subscribe_candles(
+        self, key: MarketKey, on_event: Callable[[market_data_pb2.CandleClosed], None]
+    ) -> AbstractAsyncContextManager[None]:
+        """Call ``on_event`` with each candle event of the market while the context is open."""
+        ...
+
+
+class LastPriceCache(Protocol):
+    """The latest price of each market, shared with every service."""
+
+    async def set_last(self, exchange: str, symbol: str, price: Decimal, ts_ms: int) -> bool:
+        """Store the price unless a newer one is cached; return whether it was stored."""
         ...
 
 

@@ -26,7 +26,7 @@ class MarketdataSettings(ServiceSettings):
     source: Literal["auto", "ccxt", "store", "file"] = "auto"
     replay_file: Path | None = None
     # Factor against real time: 1500 replays a 5m candle every 0.2 s.
-    replay_speed: float = Field(default=1500.0, gt=0)
+    replay_speed: float = Field(default=3000.0, gt=0)
     replay_start_ms: int = Field(default=0, ge=0)
     # 0 replays every candle from replay_start_ms on.
     replay_limit: int = Field(default=0, ge=0)
@@ -35,3 +35,30 @@ class MarketdataSettings(ServiceSettings):
     ccxt_candles: int = Field(default=1000, gt=0, le=5000)
     synthetic_candles: int = Field(default=5000, gt=0)
     synthetic_seed: int = 7
+    # Several markets of the exchange and timeframe; empty means just ``symbol``.
+    symbols: list[str] = Field(default_factory=list)
+
+    # Live source (source "ccxt", or "auto" when the first provider answers): providers in order
+    # of preference, each asked for the market's candles through ccxt.
+    live_providers: list[str] = Field(default_factory=lambda: ["binance"], min_length=1)
+    live_poll_seconds: float = Field(default=5.0, gt=0)
+    exchange_timeout_seconds: float = Field(default=10.0, gt=0)
+    failover_base_backoff_ms: int = Field(default=1_000, gt=0)
+    failover_max_backoff_ms: int = Field(default=60_000, gt=0)
+    failover_probe_interval_ms: int = Field(default=30_000, gt=0)
+    # A stand-in or relay for every provider (tests), or per provider.
+    exchange_api_base_url: str | None = None
+    exchange_api_base_urls: dict[str, str] = Field(default_factory=dict)
+
+    # Days of candles kept per timeframe; a timeframe not listed is kept forever.
+    retention_days: dict[str, int] = Field(default_factory=lambda: {"1m": 90})
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+
+    @property
+    def markets(self) -> list[str]:
+        """Return the replayed symbols, the first one being the primary market."""
+        return list(dict.fromkeys(self.symbols)) if self.symbols else [self.symbol]
+
+    def api_base_url(self, provider: str) -> str | None:
+        """Return where to send a provider's REST calls (None: the exchange itself)."""
+        return self.exchange_api_base_urls.get(provider, self.exchange_api_base_url)

@@ -182,3 +182,22 @@ class FakeFileImport:
             first_open_time_ms=self._candles[0].open_time_ms if self._candles else None,
             last_open_time_ms=self._candles[-1].open_time_ms if self._candles else None,
         )
+
+
+class FakePriceCache:
+    """Record last prices in a dict, or fail every write as a Redis that is down does."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.prices: dict[tuple[str, str], tuple[Decimal, int]] = {}
+        self.down = down
+        self.failed = 0
+
+    async def set_last(self, exchange: str, symbol: str, price: Decimal, ts_ms: int) -> bool:
+        if self.down:
+            self.failed += 1
+            raise ConnectionError("redis down")
+        current = self.prices.get((exchange, symbol))
+        if current is not None and current[1] > ts_ms:
+            return False
+        self.prices[(exchange, symbol)] = (price, ts_ms)
+        return True
