@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import Side
-from crypto_trader.risk.domain.sizing import round_down_to_step, size_entry, size_exit
+from crypto_trader.common.sizing import round_down_to_step
+from crypto_trader.risk.domain.sizing import size_entry, size_exit
 
 positive_prices = st.decimals(
     min_value=Decimal("0.00000001"), max_value=Decimal("1000000"), places=8

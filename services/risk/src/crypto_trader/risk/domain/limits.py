@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crypto_trader.common.model import Side, decimal_str
+from crypto_trader.common.sizing import EXACT
 from crypto_trader.risk.domain.decision import Decision
 from crypto_trader.risk.domain.signal import SignalAction
-from crypto_trader.risk.domain.sizing import EXACT, size_entry, size_exit
+from crypto_trader.risk.domain.sizing import size_entry, size_exit
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,14 @@
 """Celery entrypoints of the strategy service: backtests run by its worker, queued by others.
 
-Clients queue work with ``send_task(BACKTEST_TASK, args=[...], queue=backtest_queue(infra))`` on a
-Celery app whose broker and result backend are ``infra.redis_url``.
+Clients queue work with ``send_task(STRATEGY_BACKTEST_TASK, args=[strategy, params, candles,
+options], queue=backtest_queue(infra))`` on a Celery app whose broker and result backend are
+``infra.redis_url``. ``BACKTEST_TASK`` (the exact-decimal long-only SMA cross) stays for older
+clients.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from celery import Celery
@@ -15,8 +17,13 @@ from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import decimal_str, to_decimal
 from crypto_trader.common.settings import InfraSettings
 from crypto_trader.strategy.domain.backtest import BacktestResult, Bar, backtest_sma_cross
+from crypto_trader.strategy.domain.backtesting.request import (
+    result_to_json,
+    run_requested_backtest,
+)
 
 BACKTEST_TASK = "strategy.backtest_sma_cross"
+STRATEGY_BACKTEST_TASK = "strategy.backtest"
 # Progress is stored in Redis about a hundred times per backtest, not once per candle.
 _PROGRESS_REPORTS = 100
 
@@ -54,7 +61,29 @@ def create_celery(infra: InfraSettings) -> Celery:
         result_expires=7 * 86_400,
     )
     app.task(name=BACKTEST_TASK, bind=True)(backtest_sma_cross_task)
+    app.task(name=STRATEGY_BACKTEST_TASK, bind=True)(backtest_strategy_task)
     return app
+
+
+def backtest_strategy_task(
+    task: ProgressReporter,
+    strategy: str,
+    params: Mapping[str, object],
+    candles: Sequence[Sequence[object]],
+    options: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """Backtest any built-in strategy on ``[open_ms, open, high, low, close, volume]`` rows.
+
+    ``options`` are the engine's JSON options (cash, fee or exchange/maker_fee/taker_fee,
+    slippage_model/slippage_bps/spread_bps, order_type, stop_loss, take_profit, trailing_stop,
+    sizing/sizing_value/quantity_step); progress goes to the result backend as ``PROGRESS``.
+    """
+
+    def report(done: int, total: int) -> None:
+        task.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    result = run_requested_backtest(strategy, params or {}, candles, options or {}, report)
+    return result_to_json(result)
 
 
 def backtest_sma_cross_task(

@@ -1,22 +1,46 @@
 """Backtest a strategy on candles, vectorised (fast path) or one candle at a time (event path).
 
-Intrabar rules, the same in both paths:
+Rules, the same in both paths (and in ``portfolio`` for several symbols):
 
-- A strategy sees a candle only once it has closed. The orders its signal asks for are market orders
-  filled at the OPEN of the next candle; a signal on the last candle is never filled.
-- Buys fill at ``open * (1 + slippage)``, sells at ``open * (1 - slippage)`` (slippage in bps). The
-  fee is ``fee_rate * size * fill price``, paid in cash on every fill (a taker fee).
-- Exits come before entries at the same open: on a reversal the old position is closed first and the
-  new one is sized from the cash that close left.
-- Entries go all in: ``size = cash / (price * (1 + fee_rate))`` (fractional, or floored to the
-  quantity step when one is set); shorts are sized the same way from equity.
-- High and low are not used (no stops, no limit orders); there are no margin calls.
-- A position still open after the last candle is marked at that candle's close and not closed: it is
-  in the final equity but not in the trade list (as ``open_position``).
+- A strategy sees a candle only once it has closed. What its signal asks for is acted on at the
+  OPEN of the next candle; a signal on the last candle is never acted on.
+- At that open: a pending resting entry is cancelled by any new decision; exits are market orders
+  filled at the open; then the entry is placed: a market entry fills at the open, any other order
+  type rests (``BacktestConfig.order_type``) at a price set from the signal candle's close.
+- Then the candle's range is checked, in this order:
+  1. protective orders of a position open at the open (stop-loss, trailing stop, take-profit):
+     a. the open: an order the price gapped through fills at the open;
+     b. the adverse extreme (the low for a long, the high for a short): stop-loss and trailing
+        stop fill at their price. So when a stop AND a take-profit both lie inside one candle,
+        the stop wins (the conservative assumption: the path inside the candle is unknown);
+     c. the favourable extreme: the take-profit fills at its price;
+  2. a resting entry (when flat): limit buys fill at the open if it is at or below the limit,
+     else at the limit if the low reaches it; stop buys at the open if it is at or above the
+     stop, else at the stop if the high reaches it; a stop-limit triggers like a stop and fills
+     at the trigger price if that is within its limit, else rests as a limit from the next
+     candle; a trailing-stop entry is a stop that follows the low (high for a sell) at its
+     distance. Sells mirror buys. A position entered inside a candle gets its protective orders
+     from the next candle on (the path after the fill is unknown); one entered at the open is
+     protected in the same candle;
+  3. the trailing stop moves with the candle's favourable extreme, after the checks.
+- Market orders, stops and trailing stops are takers: slippage (``SlippageModel``) against them
+  and the taker fee. Limit orders and take-profits are makers: no slippage, the maker fee. A
+  stop-limit fill pays the taker fee without slippage (its limit bounds it).
+- Entries are sized by ``common.sizing.Sizing`` (all in by default) from the fill price with the
+  fee paid from the budget, rounded down to the lot step; shorts are sized like longs.
+- Protective prices come from the config (fractions of the entry price) or, when a signal carries
+  them (optional ``stop_loss``/``take_profit`` price and ``trailing_stop`` fraction arrays on a
+  ``SignalFrame``, or fields on a ``Signal``), from the signal; a NaN hint means none.
+- There are no margin calls or partial fills. A position still open after the last candle is
+  marked at that candle's close and not closed: it is in the final equity but not in the trade
+  list (as ``open_position``).
+- The fast path visits only candles with a signal when orders cannot rest (market entries, no
+  protective orders); otherwise it visits every candle with the event path's account code.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +58,7 @@ from crypto_trader.strategy.domain.backtesting.metrics import (
     compute_metrics,
     drawdown_curve,
 )
+from crypto_trader.strategy.domain.backtesting.orders import NO_BRACKET, Bracket
 from crypto_trader.strategy.domain.framework.base import (
     BaseStrategy,
     CandleFrame,
@@ -45,6 +70,8 @@ from crypto_trader.strategy.domain.framework.base import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+# Optional SignalFrame arrays / Signal fields: stop-loss and take-profit prices, trail fraction.
+HINTS = ("stop_loss", "take_profit", "trailing_stop")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +123,83 @@ def _result(
     )
 
 
+def hint_arrays(signals: SignalFrame) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """Return the signals' optional stop-loss / take-profit / trail arrays (None: no hints)."""
+    # Read with getattr: frames of strategies that give no hints have no such fields.
+    arrays = [getattr(signals, name, None) for name in HINTS]
+    if all(array is None for array in arrays):
+        return None
+    count = len(signals.enter_long)
+    full = [
+        np.full(count, np.nan) if array is None else np.asarray(array, dtype=np.float64)
+        for array in arrays
+    ]
+    return full[0], full[1], full[2]
+
+
+def bracket_at(hints: tuple[FloatArray, FloatArray, FloatArray] | None, index: int) -> Bracket:
+    """Return the protective prices hinted for candle ``index``."""
+    if hints is None:
+        return NO_BRACKET
+    return Bracket(float(hints[0][index]), float(hints[1][index]), float(hints[2][index]))
+
+
+def signal_bracket(signal: Signal) -> Bracket:
+    """Return the stop-loss / take-profit / trailing hints a signal carries, if any."""
+    values = [getattr(signal, name, None) for name in HINTS]
+    if all(value is None for value in values):
+        return NO_BRACKET
+    return Bracket(*(math.nan if value is None else float(value) for value in values))
+
+
+def _simulate_bars(
+    frame: CandleFrame,
+    signals: SignalFrame,
+    account: Account,
+    on_progress: ProgressCallback | None,
+) -> tuple[FloatArray, FloatArray]:
+    # Every candle: orders rest between candles, so each candle's range can fill them.
+    count = len(frame)
+    hints = hint_arrays(signals)
+    opens, highs, lows = frame.open.tolist(), frame.high.tolist(), frame.low.tolist()
+    closes, volumes, times = (
+        frame.close.tolist(),
+        frame.volume.tolist(),
+        frame.open_time_ms.tolist(),
+    )
+    any_signal = (
+        signals.enter_long | signals.exit_long | signals.enter_short | signals.exit_short
+    ).tolist()
+    equity = np.empty(count)
+    position = np.empty(count)
+    step = max(1, count // 100)
+    for index in range(count):
+        o, h, lo, v = opens[index], highs[index], lows[index], volumes[index]
+        if index and any_signal[index - 1]:
+            signal = signals.at(index - 1)
+            if signal is not None:
+                account.execute(
+                    decide(account.position, signal),
+                    index,
+                    times[index],
+                    o,
+                    high=h,
+                    low=lo,
+                    volume=v,
+                    reference=closes[index - 1],
+                    bracket=bracket_at(hints, index - 1),
+                )
+        account.on_bar("", index, times[index], o, h, lo, v)
+        held = account.position
+        position[index] = held
+        equity[index] = account.cash + held * closes[index]
+        if on_progress is not None and (index + 1) % step == 0:
+            on_progress(index + 1, count)
+    if on_progress is not None:
+        on_progress(count, count)
+    return equity, position
+
+
 def simulate(
     frame: CandleFrame,
     signals: SignalFrame,
@@ -103,8 +207,15 @@ def simulate(
     config: BacktestConfig,
     on_progress: ProgressCallback | None = None,
 ) -> BacktestResult:
-    """Fill precomputed signals: a loop over the candles with a signal only, curves in numpy."""
+    """Fill precomputed signals: a loop over the candles with a signal only, curves in numpy.
+
+    With resting orders (limit/stop entries, stop-loss, take-profit, trailing stops, or hints in
+    the signals) every candle is visited instead, with the same account code as the event path.
+    """
     account = Account(config)
+    if config.needs_bars or hint_arrays(signals) is not None:
+        equity, position = _simulate_bars(frame, signals, account, on_progress)
+        return _result(strategy, account, frame.open_time_ms, equity, position)
     count = len(frame)
     fill_bars: list[int] = []
     cash_after: list[float] = [config.initial_cash]
@@ -120,7 +231,15 @@ def simulate(
             decision = decide(account.position, signal)
             if decision.close or decision.open:
                 fill = index + 1
-                account.execute(decision, fill, int(times[fill]), float(opens[fill]))
+                account.execute(
+                    decision,
+                    fill,
+                    int(times[fill]),
+                    float(opens[fill]),
+                    high=float(frame.high[fill]),
+                    low=float(frame.low[fill]),
+                    volume=float(frame.volume[fill]),
+                )
                 fill_bars.append(fill)
                 cash_after.append(account.cash)
                 position_after.append(account.position)
@@ -154,6 +273,7 @@ class EventBacktest:
         self.strategy = strategy
         self.account = Account(config)
         self._pending: Signal | None = None
+        self._reference = math.nan
         self._times: list[int] = []
         self._equity: list[float] = []
         self._position: list[float] = []
@@ -164,9 +284,21 @@ class EventBacktest:
         account = self.account
         if self._pending is not None:
             decision = decide(account.position, self._pending)
-            account.execute(decision, index, bar.open_time_ms, bar.open)
+            account.execute(
+                decision,
+                index,
+                bar.open_time_ms,
+                bar.open,
+                high=bar.high,
+                low=bar.low,
+                volume=bar.volume,
+                reference=self._reference,
+                bracket=signal_bracket(self._pending),
+            )
+        account.on_bar("", index, bar.open_time_ms, bar.open, bar.high, bar.low, bar.volume)
         signal = self.strategy.on_candle(bar)
         self._pending = signal
+        self._reference = bar.close
         self._times.append(bar.open_time_ms)
         self._equity.append(account.equity(bar.close))
         self._position.append(account.position)
