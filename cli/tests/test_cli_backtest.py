@@ -83,3 +83,41 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "no candle file" in result.output
+
+
+def test_orders_fee_schedule_and_slippage_model_options(candle_file: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.json"
+    arguments = ["backtest", "--data", str(candle_file), "--strategy", "sma_cross"]
+    arguments += ["--param", "fast=5", "--param", "slow=20", "--output", str(output)]
+    arguments += ["--fee-model", "exchange", "--exchange", "kraken", "--taker-fee", "0.003"]
+    arguments += ["--slippage-model", "volume", "--order-type", "limit"]
+    arguments += ["--entry-offset-bps", "20", "--stop-loss", "0.03", "--take-profit", "0.05"]
+
+    result = CliRunner().invoke(app, arguments)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(output.read_text())
+    assert (document["maker_fee"], document["taker_fee"]) == (0.0025, 0.003)
+    assert document["slippage_model"] == "VolumeShareSlippage"
+    assert document["order_type"] == "limit"
+    assert document["trades"]
+    assert {trade["exit_reason"] for trade in document["trades"]} <= {
+        "signal",
+        "stop",
+        "take_profit",
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--slippage-model", "magic"], "slippage model must be one of"),
+        (["--order-type", "iceberg"], "order type must be one of"),
+        (["--fee-model", "tiered"], "--fee-model must be flat or exchange"),
+    ],
+)
+def test_bad_engine_options_exit_2(candle_file: Path, arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["backtest", "--data", str(candle_file), *arguments])
+
+    assert result.exit_code == 2
+    assert message in result.output

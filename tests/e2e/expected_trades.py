@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from crypto_trader.strategy.domain.sma_cross import sma_cross_signals
+from crypto_trader.strategy.domain.framework import CandleFrame, SmaCross
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,23 @@ def load_freqtrade_json(path: Path, limit: int) -> list[list[Decimal]]:
     return [[Decimal(v) for v in row] for row in rows[:limit]]
 
 
+def expected_signals(rows: list[list[Decimal]], rules: FlowRules) -> list[tuple[int, str]]:
+    """The live instance runs the framework's sma_cross through its event path; this is the
+    framework's vectorised path over the same candles (float closes, as the live path reads)."""
+    if not rows:
+        return []
+    frame = CandleFrame.from_rows([[float(value) for value in row] for row in rows])
+    signals = SmaCross({"fast": rules.fast, "slow": rules.slow}).generate(frame)
+    actions = [(int(i), "enter_long") for i in signals.enter_long.nonzero()[0]]
+    actions += [(int(i), "exit_long") for i in signals.exit_long.nonzero()[0]]
+    return sorted(actions)
+
+
 def expected_fills(rows: list[list[Decimal]], rules: FlowRules) -> list[ExpectedFill]:
     closes = [row[4] for row in rows]
     fills: list[ExpectedFill] = []
     position = Decimal(0)
-    for index, action in sma_cross_signals(closes, rules.fast, rules.slow):
+    for index, action in expected_signals(rows, rules):
         if index + 1 >= len(rows):
             break  # no next candle in the replay: the order stays open
         price = rows[index + 1][1]

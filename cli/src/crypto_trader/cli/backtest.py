@@ -16,7 +16,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crypto_trader.common.errors import CryptoTraderError, InvalidInput
-from crypto_trader.strategy.domain.backtesting import BacktestConfig, BacktestResult, run_backtest
+from crypto_trader.strategy.domain.backtesting import BacktestResult, run_backtest
+from crypto_trader.strategy.domain.backtesting.request import config_from_options
 from crypto_trader.strategy.domain.framework import BUILT_INS, CandleFrame, create_strategy
 
 EXIT_USAGE = 2
@@ -93,7 +94,11 @@ def result_to_json(result: BacktestResult, data: Path) -> dict[str, Any]:
         "end": _iso(int(times[-1])) if len(times) else None,
         "initial_cash": result.config.initial_cash,
         "fee_rate": result.config.fee_rate,
+        "maker_fee": result.config.fees.maker,
+        "taker_fee": result.config.fees.taker,
         "slippage_bps": result.config.slippage_bps,
+        "slippage_model": type(result.config.slippage).__name__,
+        "order_type": result.config.order_type,
         "final_equity": result.final_equity,
         "cash": result.cash,
         "fills": result.fills,
@@ -110,6 +115,7 @@ def result_to_json(result: BacktestResult, data: Path) -> dict[str, Any]:
                 "exit_time_ms": trade.exit_time_ms,
                 "exit_time": _iso(trade.exit_time_ms),
                 "exit_price": trade.exit_price,
+                "exit_reason": trade.exit_reason,
                 "fees": trade.fees,
                 "pnl": trade.pnl,
                 "return_pct": trade.return_pct,
@@ -241,13 +247,89 @@ def backtest_command(
     timeframe: Annotated[
         str, typer.Option(help="Candle length the open times must align to.")
     ] = "1m",
+    fee_model: Annotated[
+        str,
+        typer.Option(
+            "--fee-model",
+            help="flat: --fee for every fill; exchange: maker/taker fees of --exchange.",
+        ),
+    ] = "flat",
+    maker_fee: Annotated[
+        float | None, typer.Option("--maker-fee", help="Maker fee rate (limit fills).")
+    ] = None,
+    taker_fee: Annotated[
+        float | None, typer.Option("--taker-fee", help="Taker fee rate (market/stop fills).")
+    ] = None,
+    slippage_model: Annotated[
+        str,
+        typer.Option(
+            "--slippage-model",
+            help="fixed (--slippage bps), spread (half of --spread-bps or of an estimate), "
+            "volume (impact by share of candle volume, capped).",
+        ),
+    ] = "fixed",
+    spread_bps: Annotated[
+        float | None,
+        typer.Option("--spread-bps", help="Bid-ask spread for --slippage-model spread."),
+    ] = None,
+    order_type: Annotated[
+        str,
+        typer.Option(
+            "--order-type", help="Entry order: market, limit, stop, stop_limit, trailing_stop."
+        ),
+    ] = "market",
+    entry_offset_bps: Annotated[
+        float,
+        typer.Option(
+            "--entry-offset-bps", help="Distance of a non-market entry from the signal close."
+        ),
+    ] = 0.0,
+    stop_loss: Annotated[
+        float | None, typer.Option("--stop-loss", help="Stop-loss, fraction of the entry price.")
+    ] = None,
+    take_profit: Annotated[
+        float | None,
+        typer.Option("--take-profit", help="Take-profit, fraction of the entry price."),
+    ] = None,
+    trailing_stop: Annotated[
+        float | None, typer.Option("--trailing-stop", help="Trailing stop distance, fraction.")
+    ] = None,
+    sizing: Annotated[
+        str, typer.Option("--sizing", help="all_in, fixed_notional or fraction_of_equity.")
+    ] = "all_in",
+    sizing_value: Annotated[
+        float, typer.Option("--sizing-value", help="Notional, or fraction of equity.")
+    ] = 1.0,
+    quantity_step: Annotated[
+        float, typer.Option("--quantity-step", help="Lot step sizes round down to (0: none).")
+    ] = 0.0,
 ) -> None:
     """Backtest a built-in strategy on a candle file (fills at the next candle's open)."""
     console = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     try:
         strategy_instance = create_strategy(strategy, parse_params(param or []))
-        config = BacktestConfig(initial_cash=cash, fee_rate=fee, slippage_bps=slippage)
+        if fee_model not in ("flat", "exchange"):
+            raise InvalidInput(f"--fee-model must be flat or exchange, got {fee_model}")
+        options: dict[str, object] = {
+            "cash": cash,
+            "fee": fee,
+            "maker_fee": maker_fee,
+            "taker_fee": taker_fee,
+            "exchange": exchange if fee_model == "exchange" else None,
+            "slippage_model": slippage_model,
+            "slippage_bps": slippage,
+            "spread_bps": spread_bps,
+            "order_type": order_type,
+            "entry_offset_bps": entry_offset_bps,
+            "stop_loss": stop_loss,
+            "take_profit": take_profit,
+            "trailing_stop": trailing_stop,
+            "sizing": sizing,
+            "sizing_value": sizing_value,
+            "quantity_step": quantity_step,
+        }
+        config = config_from_options({k: v for k, v in options.items() if v is not None})
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

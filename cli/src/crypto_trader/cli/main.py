@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crypto_trader.cli import data_import, data_reports
+from crypto_trader.cli import data_import, data_reports, data_transfer
 from crypto_trader.cli.backtest import backtest_command
+from crypto_trader.cli.optimise import optimise_command
 from crypto_trader.cli.services import MODULES, PROCESSES, command, parse_names
 from crypto_trader.cli.state_file import pid_alive, read_state, state_path
 from crypto_trader.cli.up import EXIT_USAGE, UpOptions, run_up
@@ -29,6 +30,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Market data in the local store.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.command("backtest")(backtest_command)
+app.command("optimise")(optimise_command)
 
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="Where state, logs and SQLite files live.")
@@ -182,6 +184,65 @@ def check(
         exchange=exchange,
         symbol=symbol,
         timeframe=timeframe,
+        data_dir=data_dir,
+        console=console,
+    )
+    raise typer.Exit(code)
+
+
+@data_app.command("download")
+def download(
+    since: Annotated[str, typer.Option(help="First candle, UTC date (2024-01-01) or epoch ms.")],
+    exchange: Annotated[str, typer.Option(help="Exchange to download from (ccxt id).")] = "binance",
+    symbol: Annotated[
+        list[str] | None, typer.Option(help="Market, as BASE/QUOTE; repeat for several.")
+    ] = None,
+    timeframe: Annotated[str, typer.Option(help="Candle length, e.g. 1m, 5m, 1h.")] = "1m",
+    until: Annotated[str | None, typer.Option(help="End (excluded); default now.")] = None,
+    data_dir: DataDir = Path("var"),
+    api_base_url: Annotated[
+        str | None,
+        typer.Option(envvar="CT_MARKETDATA_EXCHANGE_API_BASE_URL", hidden=True),
+    ] = None,
+) -> None:
+    """Download closed candles into the store, resuming after the last stored one."""
+    console = Console(soft_wrap=True)
+    code = data_transfer.download(
+        exchange=exchange,
+        symbols=symbol or ["BTC/USDT"],
+        timeframe=timeframe,
+        since=since,
+        until=until,
+        data_dir=data_dir,
+        console=console,
+        api_base_url=api_base_url,
+    )
+    raise typer.Exit(code)
+
+
+@data_app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="The file to write.")],
+    exchange: Annotated[str, typer.Option(help="The market's exchange.")] = "binance",
+    symbol: Annotated[str, typer.Option(help="Market, as BASE/QUOTE.")] = "BTC/USDT",
+    timeframe: Annotated[str, typer.Option(help="Candle length, e.g. 1m, 5m, 1h.")] = "1m",
+    since: Annotated[str | None, typer.Option(help="First candle (UTC date or epoch ms).")] = None,
+    until: Annotated[str | None, typer.Option(help="End, excluded (UTC date or epoch ms).")] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv, parquet or json (freqtrade layout).")
+    ] = "csv",
+    data_dir: DataDir = Path("var"),
+) -> None:
+    """Export stored candles of one market to a file that `ct data import` reads back."""
+    console = Console(soft_wrap=True)
+    code = data_transfer.export(
+        exchange=exchange,
+        symbol=symbol,
+        timeframe=timeframe,
+        since=since,
+        until=until,
+        file_format=file_format,
+        out=out,
         data_dir=data_dir,
         console=console,
     )

@@ -32,10 +32,18 @@ from crypto_trader.contracts.strategy.v1 import (
     strategy_service_pb2_grpc,
 )
 from crypto_trader.strategy import app
+from crypto_trader.strategy.domain.framework import BUILT_INS, CandleFrame
+from crypto_trader.strategy.domain.registry import StrategyRegistry
 from crypto_trader.strategy.domain.sma_cross import sma_cross_signals
-from crypto_trader.strategy.settings import StrategySettings
+from crypto_trader.strategy.settings import InstanceConfig, StrategySettings
 
 pytestmark = pytest.mark.integration
+
+
+def _instance_id(settings: StrategySettings) -> str:
+    (spec,) = app.owned_specs(settings, StrategyRegistry.with_built_ins())
+    return spec.instance_id
+
 
 ACTIONS = {
     signals_pb2.SIGNAL_ACTION_ENTER_LONG: "enter_long",
@@ -110,6 +118,16 @@ async def running(settings: StrategySettings) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=15)
 
 
+@asynccontextmanager
+async def both_running(replicas: Sequence[StrategySettings], port: int) -> AsyncIterator[None]:
+    # One after the other: Alembic's migration context is process-global, and replicas are
+    # separate processes in production.
+    async with running(replicas[0]):
+        await _wait_for(lambda: _grpc_ready(port))
+        async with running(replicas[1]):
+            yield
+
+
 async def _wait_for(condition: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -148,9 +166,11 @@ class Harness:
         self.tmp_path = tmp_path
         self.candles = _binance_candles(shared_data_dir, 400)
 
-    def settings(self, marketdata_addr: str, database_url: str) -> StrategySettings:
+    def settings(
+        self, marketdata_addr: str, database_url: str, **fields: object
+    ) -> StrategySettings:
         return StrategySettings(
-            grpc_port=self.grpc_port,
+            **{"grpc_port": self.grpc_port, **fields},
             heartbeat_seconds=60,
             shutdown_grace_seconds=0.5,
             infra=InfraSettings(
@@ -215,7 +235,7 @@ class TestStrategyApp:
         await bus.ensure_stream(streams.candle_stream(harness.root))
         async with marketdata_server(harness.store) as marketdata_addr:
             settings = harness.settings(marketdata_addr, database_url)
-            instance_id = settings.instance_spec().instance_id
+            instance_id = _instance_id(settings)
 
             async with running(settings):
                 await harness.publish(bus, candles[:170])
@@ -242,9 +262,8 @@ class TestStrategyApp:
             assert (signal.strategy, *market) == (
                 "sma_cross", "paper", "binance", "BTC/USDT", "5m",
             )  # fmt: skip
-        # the restarted instance warmed up from the store, right before its first new candle
-        warm_ups = [r for r in harness.store.requests if r.end_ms == candles[170].open_time_ms]
-        assert [(r.limit, r.from_end) for r in warm_ups] == [(30, True)]
+        # the restarted instance restored its saved state: it never needed the store's history
+        assert [r.end_ms for r in harness.store.requests] == [candles[0].open_time_ms]
         assert instance.candles_seen == len(candles)
         assert instance.signals_emitted == len(expected)
         assert instance.running
@@ -257,7 +276,7 @@ class TestStrategyApp:
         await bus.ensure_stream(streams.candle_stream(harness.root))
         async with marketdata_server(harness.store) as marketdata_addr:
             settings = harness.settings(marketdata_addr, f"sqlite:///{tmp_path / 'strategy.db'}")
-            instance_id = settings.instance_spec().instance_id
+            instance_id = _instance_id(settings)
             async with running(settings):
                 await harness.publish(bus, candles)
                 await _wait_for(lambda: harness.processed(instance_id, candles[-1]))
@@ -284,8 +303,13 @@ class TestStrategyApp:
     async def test_unknown_instance_is_not_found_and_strategies_are_listed(
         self, harness: Harness, tmp_path: Path
     ) -> None:
+        user = tmp_path / "user_strategies"
+        user.mkdir()
+        (user / "broken.py").write_text("raise RuntimeError('cannot load me')\n")
         async with marketdata_server(harness.store) as marketdata_addr:
-            settings = harness.settings(marketdata_addr, f"sqlite:///{tmp_path / 'strategy.db'}")
+            settings = harness.settings(
+                marketdata_addr, f"sqlite:///{tmp_path / 'strategy.db'}", strategies_dir=user
+            )
             async with running(settings):
                 await _wait_for(lambda: _grpc_ready(harness.grpc_port))
                 async with grpc.aio.insecure_channel(f"127.0.0.1:{harness.grpc_port}") as channel:
@@ -302,11 +326,77 @@ class TestStrategyApp:
                     )
 
         assert error.value.code() == grpc.StatusCode.NOT_FOUND
-        assert [s.name for s in strategies.strategies] == ["sma_cross"]
+        assert [s.name for s in strategies.strategies] == sorted([*BUILT_INS, "broken"])
+        listed = {s.name: s for s in strategies.strategies}
+        assert "RuntimeError: cannot load me" in listed["broken"].description
+        assert [(p.name, p.kind, p.default, p.minimum) for p in listed["sma_cross"].parameters][
+            :2
+        ] == [("fast", "int", "20", "1"), ("slow", "int", "50", "2")]
         (instance,) = instances.instances
-        assert instance.instance_id == settings.instance_spec().instance_id
-        assert dict(instance.parameters) == {"fast": "10", "slow": "30"}
+        assert instance.instance_id == _instance_id(settings)
+        assert dict(instance.parameters) == {"fast": "10", "slow": "30", "short": "false"}
         assert instance.candles_seen == 0
+
+
+class TestManyInstances:
+    async def test_replicas_split_the_instances_and_each_emits_its_vectorised_signals(
+        self, harness: Harness, tmp_path: Path
+    ) -> None:
+        configs = (
+            InstanceConfig(strategy="sma_cross", params={"fast": 10, "slow": 30}),
+            InstanceConfig(strategy="rsi_mean_reversion", params={"period": 7}),
+            InstanceConfig(strategy="bollinger_breakout", params={"period": 15}),
+            InstanceConfig(strategy="macd_trend"),
+            InstanceConfig(strategy="donchian_breakout"),
+        )
+        candles = harness.candles
+        database = f"sqlite:///{tmp_path / 'strategy.db'}"
+        bus = await NatsBus.connect(harness.nats_url, name="test-marketdata")
+        await bus.ensure_stream(streams.candle_stream(harness.root))
+        async with marketdata_server(harness.store) as marketdata_addr:
+            replicas = [
+                harness.settings(
+                    marketdata_addr,
+                    database,
+                    instances=configs,
+                    replica_index=i,
+                    replica_count=2,
+                    grpc_port=free_port() if i else harness.grpc_port,
+                )  # fmt: skip
+                for i in range(2)
+            ]
+            registry = StrategyRegistry.with_built_ins()
+            shares = [app.owned_specs(r, registry) for r in replicas]
+            specs = [spec for share in shares for spec in share]
+            async with both_running(replicas, harness.grpc_port):
+                await harness.publish(bus, candles[:150])
+                for spec in specs:
+                    await _wait_for(lambda s=spec: harness.processed(s.instance_id, candles[149]))
+            async with both_running(replicas, harness.grpc_port):  # both restart
+                await harness.publish(bus, candles[150:])
+                for spec in specs:
+                    await _wait_for(lambda s=spec: harness.processed(s.instance_id, candles[-1]))
+                listed = await harness.instance(specs[0].instance_id)
+        await bus.close()
+
+        assert len(specs) == len(configs) and all(shares)
+        assert listed.candles_seen == len(candles)
+        frame = CandleFrame.from_rows(
+            [[c.open_time_ms, c.open, c.high, c.low, c.close, c.volume] for c in candles]
+        )
+        by_instance: dict[str, list[tuple[int, str]]] = {}
+        index = {c.open_time_ms: i for i, c in enumerate(candles)}
+        for signal in await harness.signals():
+            entry = (index[signal.candle_open_time_ms], ACTIONS[signal.action])
+            by_instance.setdefault(signal.instance_id, []).append(entry)
+        for spec in specs:
+            generated = BUILT_INS[spec.strategy](spec.parameters).generate(frame)
+            expected = sorted(
+                [(int(i), "enter_long") for i in generated.enter_long.nonzero()[0]]
+                + [(int(i), "exit_long") for i in generated.exit_long.nonzero()[0]]
+            )
+            assert expected, spec.strategy
+            assert by_instance.get(spec.instance_id, []) == expected, spec.strategy
 
 
 async def _consumer_idle(nats_url: str, stream: str) -> bool:

@@ -10,10 +10,20 @@ from crypto_trader.strategy.adapters.repository import (
     migrate_strategy_tables,
 )
 from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec
+from crypto_trader.strategy.domain.schedule import EntryBudget, Schedule
 
 pytestmark = pytest.mark.integration
 
-SPEC = InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 30)
+SCHEDULE = Schedule(
+    active_hours=(22, 2),
+    active_days=frozenset({0, 4}),
+    start_ms=1_600_000_000_000,
+    stop_ms=1_700_000_000_000,
+    max_trades_per_day=3,
+)
+SPEC = InstanceSpec.create(
+    "sma_cross", "paper", "binance", "BTC/USDT", "5m", {"fast": 10, "slow": 30}, SCHEDULE
+)
 
 
 class TestSqlAlchemyInstanceRepository:
@@ -24,7 +34,12 @@ class TestSqlAlchemyInstanceRepository:
 
         assert repository.register(SPEC) == InstanceProgress(SPEC.instance_id)
         progress = InstanceProgress(
-            SPEC.instance_id, 1_606_780_800_000, candles_seen=7, signals_emitted=2
+            SPEC.instance_id,
+            1_606_780_800_000,
+            candles_seen=7,
+            signals_emitted=2,
+            budget=EntryBudget(18_597, 2),
+            strategy_state={"seen": 7, "previous": -1, "running": [0.0, 1.5], "total": 0.1},
         )
         repository.save_progress(progress)
         engine.dispose()
@@ -42,7 +57,9 @@ class TestSqlAlchemyInstanceRepository:
         engine = make_engine(database_url)
         migrate_strategy_tables(engine)
         repository = SqlAlchemyInstanceRepository(engine)
-        other = InstanceSpec("sma_cross", "paper", "binance", "ETH/USDT", "1h", 5, 20)
+        other = InstanceSpec.create(
+            "rsi_mean_reversion", "paper", "binance", "ETH/USDT", "1h", {"period": 7}
+        )
 
         repository.register(SPEC)
         repository.register(other)

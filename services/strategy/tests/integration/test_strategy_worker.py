@@ -17,10 +17,15 @@ import pytest
 from crypto_trader.common.settings import InfraSettings
 from crypto_trader.strategy.adapters.celery_tasks import (
     BACKTEST_TASK,
+    STRATEGY_BACKTEST_TASK,
     backtest_queue,
     create_celery,
 )
 from crypto_trader.strategy.domain.backtest import Bar, backtest_sma_cross
+from crypto_trader.strategy.domain.backtesting.request import (
+    result_to_json,
+    run_requested_backtest,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +92,36 @@ class TestStrategyWorker:
         started = time.monotonic()
         assert worker.wait(timeout=20) == 0, (tmp_path / "worker.log").read_text()
         assert time.monotonic() - started < 20
+        client.close()
+
+    def test_runs_any_strategy_on_the_new_engine_and_reports_progress(
+        self, worker: subprocess.Popen[bytes], redis_url: str, run_root: str, shared_data_dir: Path
+    ) -> None:
+        infra = InfraSettings(redis_url=redis_url, redis_prefix=f"{run_root}:")
+        client = create_celery(infra)
+        rows = _rows(shared_data_dir, 20_000)
+        options = {"exchange": "binance", "slippage_model": "volume", "take_profit": 0.03}
+        params = {"fast": 12, "slow": 40, "short": True}
+
+        pending = client.send_task(
+            STRATEGY_BACKTEST_TASK,
+            args=["ema_cross", params, rows, options],
+            queue=backtest_queue(infra),
+        )
+        seen: list[dict[str, int]] = []
+        while not pending.ready():
+            # One read of state and meta together: they change between two property reads.
+            meta = pending.backend.get_task_meta(pending.id)
+            if meta["status"] == "PROGRESS":
+                seen.append(meta["result"])
+            time.sleep(0.01)
+        result = pending.get(timeout=30)
+
+        expected = result_to_json(run_requested_backtest("ema_cross", params, rows, options))
+        assert result["final_equity"] == expected["final_equity"]
+        assert result["trades"] == expected["trades"]
+        assert all(set(info) == {"done", "total"} for info in seen)
+        assert pending.state == "SUCCESS"
         client.close()
 
     def test_a_failing_backtest_reports_the_reason(

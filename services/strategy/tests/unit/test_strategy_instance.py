@@ -1,39 +1,51 @@
-"""Instance identity, progress, the strategy registry and the service settings."""
+"""Instance identity, progress, replica ownership and the service settings."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.ids import stable_id
 from crypto_trader.common.settings import DEFAULT_GRPC_PORTS, InfraSettings
+from crypto_trader.strategy.app import owned_specs
 from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec
-from crypto_trader.strategy.domain.registry import describe_strategy, list_strategies
-from crypto_trader.strategy.settings import StrategySettings
+from crypto_trader.strategy.domain.registry import StrategyRegistry
+from crypto_trader.strategy.settings import InstanceConfig, StrategySettings
+
+REGISTRY = StrategyRegistry.with_built_ins()
+
+
+def _spec(**params: object) -> InstanceSpec:
+    return InstanceSpec.create("sma_cross", "paper", "binance", "BTC/USDT", "5m", params)  # type: ignore[arg-type]
 
 
 class TestInstanceSpec:
-    def test_instance_id_is_stable_over_strategy_account_market_and_parameters(self) -> None:
-        spec = InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 30)
-
-        assert spec.instance_id == stable_id(
-            "sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 30
+    def test_instance_id_is_stable_and_independent_of_parameter_order(self) -> None:
+        one = InstanceSpec.create(
+            "sma_cross", "paper", "binance", "BTC/USDT", "5m", {"fast": 10, "slow": 30}
         )
-        assert (
-            spec.instance_id
-            == InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 30).instance_id
+        two = InstanceSpec.create(
+            "sma_cross", "paper", "binance", "BTC/USDT", "5m", {"slow": 30, "fast": 10}
         )
 
-    def test_changing_a_parameter_makes_another_instance(self) -> None:
-        one = InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 30)
-        other = InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 10, 31)
+        assert one.instance_id == two.instance_id
+        assert len(one.instance_id) == 32
 
-        assert one.instance_id != other.instance_id
+    def test_changing_a_parameter_or_the_market_makes_another_instance(self) -> None:
+        base = _spec(fast=10, slow=30)
 
-    def test_refuses_fast_not_below_slow(self) -> None:
-        with pytest.raises(InvalidInput):
-            InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", 30, 30)
+        assert base.instance_id != _spec(fast=10, slow=31).instance_id
+        other_market = InstanceSpec.create(
+            "sma_cross", "paper", "binance", "ETH/USDT", "5m", base.parameters
+        )
+        assert base.instance_id != other_market.instance_id
+
+    def test_replicas_split_the_instances_between_them_exactly_once(self) -> None:
+        specs = [_spec(fast=fast, slow=40) for fast in range(2, 30)]
+
+        owners = [[i for i in range(3) if spec.owned_by(i, 3)] for spec in specs]
+
+        assert all(len(owner) == 1 for owner in owners)
+        assert {owner[0] for owner in owners} == {0, 1, 2}
 
 
 class TestInstanceProgress:
@@ -51,54 +63,80 @@ class TestInstanceProgress:
         assert not InstanceProgress("i").has_processed(0)
 
 
-class TestRegistry:
-    def test_lists_sma_cross_with_its_parameters(self) -> None:
-        (sma,) = list_strategies()
-
-        assert sma.name == "sma_cross"
-        assert [(p.name, p.kind, p.default) for p in sma.parameters] == [
-            ("fast", "int", "10"),
-            ("slow", "int", "30"),
-        ]
-
-    def test_unknown_strategy_is_invalid_input(self) -> None:
-        with pytest.raises(InvalidInput, match="unknown strategy"):
-            describe_strategy("martingale")
-
-
 class TestStrategySettings:
-    def test_defaults_describe_the_platform_default_market(self) -> None:
+    def test_default_is_one_sma_cross_10_30_on_binance_btc_usdt_5m(self) -> None:
         settings = StrategySettings(infra=InfraSettings(account="paper"))
 
-        assert (settings.strategy, settings.exchange, settings.symbol, settings.timeframe) == (
+        (spec,) = owned_specs(settings, REGISTRY)
+        assert (spec.strategy, spec.exchange, spec.symbol, spec.timeframe) == (
             "sma_cross",
             "binance",
             "BTC/USDT",
             "5m",
         )
-        assert (settings.fast, settings.slow) == (10, 30)
+        assert spec.parameters == {"fast": 10, "slow": 30, "short": False}
+        assert spec.account == "paper"
         assert settings.grpc_port == DEFAULT_GRPC_PORTS["strategy"]
-        assert settings.instance_spec().account == "paper"
 
-    def test_reads_its_own_environment_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("CT_STRATEGY_FAST", "5")
-        monkeypatch.setenv("CT_STRATEGY_SLOW", "20")
-        monkeypatch.setenv("CT_STRATEGY_SYMBOL", "ETH/USDT")
+    def test_reads_instances_as_json_from_its_environment_prefix(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(
+            "CT_STRATEGY_INSTANCES",
+            '[{"strategy": "rsi_mean_reversion", "symbol": "ETH/USDT", "timeframe": "1h",'
+            ' "params": {"period": "7"}, "active_hours": [8, 20], "active_days": ["mon", "fri"],'
+            ' "start": "2026-01-01T00:00:00Z", "max_trades_per_day": 2},'
+            ' {"strategy": "buy_and_hold"}]',
+        )
 
         settings = StrategySettings()
 
-        assert (settings.fast, settings.slow, settings.symbol) == (5, 20, "ETH/USDT")
+        rsi, hold = owned_specs(settings, REGISTRY)
+        assert (rsi.strategy, rsi.symbol, rsi.timeframe) == ("rsi_mean_reversion", "ETH/USDT", "1h")
+        assert rsi.parameters["period"] == 7
+        assert rsi.schedule.active_hours == (8, 20)
+        assert rsi.schedule.active_days == frozenset({0, 4})
+        assert rsi.schedule.start_ms == 1_767_225_600_000
+        assert rsi.schedule.max_trades_per_day == 2
+        assert hold.strategy == "buy_and_hold"
+
+    def test_an_instance_of_an_unknown_strategy_or_bad_parameters_is_skipped(self) -> None:
+        settings = StrategySettings(
+            instances=(
+                InstanceConfig(strategy="martingale"),
+                InstanceConfig(strategy="sma_cross", params={"fast": 40, "slow": 30}),
+                InstanceConfig(strategy="ema_cross"),
+            )
+        )
+
+        assert [spec.strategy for spec in owned_specs(settings, REGISTRY)] == ["ema_cross"]
+
+    def test_each_replica_runs_only_its_share(self) -> None:
+        configs = tuple(
+            InstanceConfig(strategy="sma_cross", params={"fast": f, "slow": 40})
+            for f in range(2, 22)
+        )
+        shares = [
+            owned_specs(
+                StrategySettings(instances=configs, replica_index=i, replica_count=2), REGISTRY
+            )
+            for i in range(2)
+        ]
+
+        ids = [spec.instance_id for share in shares for spec in share]
+        assert len(ids) == len(set(ids)) == 20
+        assert all(shares)
 
     @pytest.mark.parametrize(
         "fields",
         [
-            {"fast": 30, "slow": 10},
-            {"fast": 10, "slow": 10},
-            {"fast": 0, "slow": 10},
-            {"strategy": "nope"},
-            {"symbol": "BTCUSDT"},
-            {"timeframe": "5x"},
-            {"exchange": "bin.ance"},
+            {"instances": [{"strategy": "sma_cross", "symbol": "BTCUSDT"}]},
+            {"instances": [{"strategy": "sma_cross", "timeframe": "5x"}]},
+            {"instances": [{"strategy": "sma_cross", "exchange": "bin.ance"}]},
+            {"instances": [{"strategy": "sma_cross", "active_hours": [25, 3]}]},
+            {"instances": [{"strategy": "sma_cross", "active_days": ["someday"]}]},
+            {"instances": [{"strategy": "sma_cross", "unknown": 1}]},
+            {"replica_index": 2, "replica_count": 2},
         ],
     )
     def test_refuses_settings_that_cannot_work(self, fields: dict[str, object]) -> None:

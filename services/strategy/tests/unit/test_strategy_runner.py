@@ -12,6 +12,7 @@ from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.ids import stable_id
 from crypto_trader.common.model import Candle
+from crypto_trader.strategy.domain.framework import SmaCross
 from crypto_trader.strategy.domain.instance import InstanceSpec
 from crypto_trader.strategy.domain.sma_cross import SignalAction, sma_cross_signals
 from crypto_trader.strategy.handlers import StrategyRunner
@@ -22,7 +23,9 @@ from crypto_trader.strategy.testing import (
     candles_from_closes,
 )
 
-SPEC = InstanceSpec("sma_cross", "paper", "binance", "BTC/USDT", "5m", fast=3, slow=8)
+PARAMS = {"fast": 3, "slow": 8, "short": False}
+SPEC = InstanceSpec.create("sma_cross", "paper", "binance", "BTC/USDT", "5m", PARAMS)
+FAST, SLOW = 3, 8
 
 
 def _wavy_closes(count: int) -> list[Decimal]:
@@ -47,6 +50,7 @@ class Harness:
     def restart(self) -> StrategyRunner:
         self.runner = StrategyRunner(
             SPEC,
+            lambda: SmaCross(PARAMS),
             history=self.history,
             instances=self.repository,
             publisher=self.publisher,
@@ -74,7 +78,7 @@ class TestStrategyRunner:
         for candle in candles:
             await harness.publish(candle)
 
-        expected = sma_cross_signals(closes, SPEC.fast, SPEC.slow)
+        expected = sma_cross_signals(closes, FAST, SLOW)
         assert len(expected) > 6
         assert harness.emitted(candles) == expected
 
@@ -89,7 +93,12 @@ class TestStrategyRunner:
         signal = harness.publisher.published[0]
         candle = next(c for c in candles if c.open_time_ms == signal.candle_open_time_ms)
         assert signal.instance_id == stable_id(
-            "sma_cross", "paper", "binance", "BTC/USDT", "5m", 3, 8
+            "sma_cross",
+            "paper",
+            "binance",
+            "BTC/USDT",
+            "5m",
+            '{"fast": 3, "short": false, "slow": 8}',
         )
         assert signal.signal_id == stable_id(
             "signal", signal.instance_id, candle.open_time_ms, signal.action.value
@@ -115,7 +124,7 @@ class TestStrategyRunner:
             assert await harness.runner.process_candle(candle) is None
 
         assert harness.repository.get(SPEC.instance_id) == before
-        assert harness.emitted(candles) == sma_cross_signals(closes, SPEC.fast, SPEC.slow)
+        assert harness.emitted(candles) == sma_cross_signals(closes, FAST, SLOW)
 
     async def test_ignores_forming_candles_and_other_markets(self) -> None:
         candles = candles_from_closes(_wavy_closes(3))
@@ -144,27 +153,46 @@ class TestStrategyRunner:
         for candle in candles[max(0, stop_after - 3) :]:
             await harness.publish(candle)
 
-        assert harness.emitted(candles) == sma_cross_signals(closes, SPEC.fast, SPEC.slow)
+        assert harness.emitted(candles) == sma_cross_signals(closes, FAST, SLOW)
         status = harness.repository.get(SPEC.instance_id)
         assert status is not None
         assert status.progress.candles_seen == len(candles)
         assert status.progress.signals_emitted == len(harness.publisher.published)
         assert status.progress.last_candle_open_time_ms == candles[-1].open_time_ms
 
-    async def test_warms_up_from_the_slow_period_of_history_before_the_first_candle(self) -> None:
-        candles = candles_from_closes(_wavy_closes(30))
+    async def test_a_new_instance_warms_up_from_history_before_its_first_candle(self) -> None:
+        closes = _wavy_closes(120)
+        candles = candles_from_closes(closes)
         harness = Harness()
-        harness.history.candles = candles[:20]
+        harness.history.candles = candles[:60]
 
-        await harness.runner.process_candle(candles[20])
-        await harness.runner.process_candle(candles[21])
+        for candle in candles[60:]:
+            await harness.runner.process_candle(candle)
 
-        assert harness.history.requests == [(candles[20].open_time_ms, SPEC.slow)]
+        # three warm-ups of history, once
+        assert harness.history.requests == [(candles[60].open_time_ms, 3 * SLOW)]
+        expected = [(i, a) for i, a in sma_cross_signals(closes, FAST, SLOW) if i > 60]
+        assert harness.emitted(candles) == expected
+
+    async def test_a_restart_restores_the_saved_state_without_reading_history(self) -> None:
+        candles = candles_from_closes(_wavy_closes(60))
+        harness = Harness()
+        for candle in candles[:30]:
+            await harness.publish(candle)
+
+        harness.history.requests.clear()
+        harness.restart()
+        for candle in candles[30:]:
+            await harness.publish(candle)
+
+        assert harness.history.requests == []
+        status = harness.repository.get(SPEC.instance_id)
+        assert status is not None and status.progress.strategy_state is not None
 
     async def test_a_failed_publish_is_retried_without_counting_the_candle_twice(self) -> None:
         closes = _wavy_closes(120)
         candles = candles_from_closes(closes)
-        expected = sma_cross_signals(closes, SPEC.fast, SPEC.slow)
+        expected = sma_cross_signals(closes, FAST, SLOW)
         failing_index = expected[2][0]
         harness = Harness()
         for candle in candles[:failing_index]:

@@ -1,30 +1,63 @@
-"""Use cases of the strategy service: run an instance over closed candles, once per candle."""
+"""Use cases of the strategy service: run many instances over closed candles, once per candle."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 
 from crypto_trader.common.clock import Clock
+from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import Candle
+from crypto_trader.strategy.domain.framework import BaseStrategy, PriceBar
+from crypto_trader.strategy.domain.framework import Signal as StrategySignal
 from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec, Signal, signal_id
-from crypto_trader.strategy.domain.sma_cross import SignalAction, SmaCross
+from crypto_trader.strategy.domain.schedule import allows_entry
+from crypto_trader.strategy.domain.sma_cross import SignalAction
 from crypto_trader.strategy.ports import InstanceRepository, MarketHistory, SignalPublisher
 
 log = logging.getLogger(__name__)
 
+Market = tuple[str, str, str]
+
+
+def price_bar(candle: Candle) -> PriceBar:
+    """Return a candle as the floats the framework's event path reads."""
+    return PriceBar(
+        candle.open_time_ms,
+        float(candle.open),
+        float(candle.high),
+        float(candle.low),
+        float(candle.close),
+        float(candle.volume),
+    )
+
+
+def live_action(signal: StrategySignal | None) -> SignalAction | None:
+    """Map a framework signal to what the live (long-only) flow trades; shorts are not traded."""
+    if signal is None:
+        return None
+    if signal.enter_long:
+        return SignalAction.ENTER_LONG
+    if signal.exit_long:
+        return SignalAction.EXIT_LONG
+    return None
+
 
 class StrategyRunner:
-    """Drive one SMA-cross instance with closed candles and publish its signals.
+    """Drive one instance with closed candles through the framework's event path.
 
     Candles at or before the last processed one are ignored, so redeliveries do nothing. The
-    first candle after a (re)start rebuilds the averages from marketdata's history, so a
-    restarted instance emits exactly what an uninterrupted one would.
+    strategy's state is saved with the progress after every candle and restored after a restart,
+    so a restarted instance emits exactly what an uninterrupted one would; an instance without a
+    saved state (new, or whose strategy cannot save one) warms up from marketdata's history.
+    Entries pass the instance's schedule, judged by the candle's close time (not the clock).
     """
 
     def __init__(
         self,
         spec: InstanceSpec,
+        strategy_factory: Callable[[], BaseStrategy],
         *,
         history: MarketHistory,
         instances: InstanceRepository,
@@ -32,26 +65,27 @@ class StrategyRunner:
         clock: Clock,
     ) -> None:
         self.spec = spec
+        self._factory = strategy_factory
         self._history = history
         self._instances = instances
         self._publisher = publisher
         self._clock = clock
-        self._cross: SmaCross | None = None
+        self._strategy: BaseStrategy | None = None
         self._progress: InstanceProgress | None = None
+        self.failure: str | None = None
+
+    @property
+    def market(self) -> Market:
+        """Return the instance's exchange, symbol and timeframe."""
+        return (self.spec.exchange, self.spec.symbol, self.spec.timeframe)
 
     def accepts(self, candle: Candle) -> bool:
         """Tell whether the candle is a closed candle of this instance's market."""
-        spec = self.spec
-        return (
-            candle.closed
-            and candle.exchange == spec.exchange
-            and candle.symbol == spec.symbol
-            and candle.timeframe == spec.timeframe
-        )
+        return candle.closed and (candle.exchange, candle.symbol, candle.timeframe) == self.market
 
     async def process_candle(self, candle: Candle) -> Signal | None:
         """Feed one candle; publish and return the signal it triggers, if any."""
-        if not self.accepts(candle):
+        if self.failure is not None or not self.accepts(candle):
             return None
         progress = self._progress
         if progress is None:
@@ -61,36 +95,68 @@ class StrategyRunner:
             log.debug("skipping candle %d: already processed", candle.open_time_ms)
             return None
         try:
-            cross = self._cross or await self._warm_up(candle.open_time_ms)
-            action = cross.update(candle.close)
+            strategy = self._strategy or await self._restore(progress, candle.open_time_ms)
+            action = self._run_strategy(strategy, candle)
+            budget = progress.budget.on(candle.close_time_ms)
+            if action is SignalAction.ENTER_LONG:
+                if allows_entry(self.spec.schedule, budget, candle.close_time_ms):
+                    budget = budget.taken()
+                else:
+                    log.info("instance %s: entry outside its schedule", self.spec.instance_id)
+                    action = None
             signal = None if action is None else self._signal(candle, action)
             if signal is not None:
                 await self._publisher.publish(signal)
-            progress = progress.after_candle(candle.open_time_ms, emitted=signal is not None)
+            progress = progress.after_candle(
+                candle.open_time_ms,
+                emitted=signal is not None,
+                budget=budget,
+                strategy_state=strategy.state(),
+            )
             await asyncio.to_thread(self._instances.save_progress, progress)
         except BaseException:
-            # The averages may already include this candle; rebuild them from history when the
-            # candle is redelivered instead of counting it twice.
-            self._cross = None
+            # The strategy may already include this candle: restore it from the last saved
+            # progress when the candle is redelivered instead of counting it twice.
+            self._strategy = None
             raise
-        self._cross = cross
+        self._strategy = strategy
         self._progress = progress
         return signal
 
-    async def _warm_up(self, end_ms: int) -> SmaCross:
-        spec = self.spec
-        cross = SmaCross(spec.fast, spec.slow)
+    def _run_strategy(self, strategy: BaseStrategy, candle: Candle) -> SignalAction | None:
+        try:
+            return live_action(strategy.on_candle(price_bar(candle)))
+        except Exception as error:
+            # A bug in a (user) strategy stops this instance only, not the service.
+            self.failure = f"{type(error).__name__}: {error}"
+            log.exception("instance %s stopped: its strategy failed", self.spec.instance_id)
+            raise InvalidInput(f"strategy of instance {self.spec.instance_id} failed") from error
+
+    async def _restore(self, progress: InstanceProgress, end_ms: int) -> BaseStrategy:
+        strategy = self._factory()
+        if progress.strategy_state is not None:
+            try:
+                strategy.load_state(progress.strategy_state)
+            except InvalidInput:
+                log.warning("instance %s: saved state unusable, warming up", progress.instance_id)
+                strategy.reset()
+            else:
+                return strategy
+        # Without a saved state: replay the candles before this one (3x the warm-up lets
+        # recursive indicators such as EMA or RSI settle).
+        limit = max(strategy.warmup * 3, 1)
+        exchange, symbol, timeframe = self.market
         candles = await self._history.candles_before(
-            spec.exchange, spec.symbol, spec.timeframe, end_ms=end_ms, limit=spec.slow
+            exchange, symbol, timeframe, end_ms=end_ms, limit=limit
         )
         earlier = sorted(
-            (c for c in candles if c.closed and c.open_time_ms < end_ms), key=_open_time
-        )
-        cross.warm_up(c.close for c in earlier[-spec.slow :])
-        log.info(
-            "instance %s warmed up with %d candles", spec.instance_id, len(earlier[-spec.slow :])
-        )
-        return cross
+            (c for c in candles if c.closed and c.open_time_ms < end_ms),
+            key=lambda c: c.open_time_ms,
+        )[-limit:]
+        for candle in earlier:
+            strategy.on_candle(price_bar(candle))
+        log.info("instance %s warmed up with %d candles", progress.instance_id, len(earlier))
+        return strategy
 
     def _signal(self, candle: Candle, action: SignalAction) -> Signal:
         spec = self.spec
@@ -111,5 +177,43 @@ class StrategyRunner:
         )
 
 
-def _open_time(candle: Candle) -> int:
-    return candle.open_time_ms
+class InstanceFleet:
+    """The instances of this replica: route each candle to every instance of its market."""
+
+    def __init__(self, runners: Iterable[StrategyRunner]) -> None:
+        self.runners = list(runners)
+
+    def markets(self) -> list[Market]:
+        """Return the markets the instances trade, sorted."""
+        return sorted({runner.market for runner in self.runners})
+
+    def running(self) -> set[str]:
+        """Return the ids of the instances that run (not stopped by a strategy failure)."""
+        return {r.spec.instance_id for r in self.runners if r.failure is None}
+
+    async def process_candle(self, candle: Candle) -> list[Signal]:
+        """Feed one candle to its market's instances; raise the first error after trying all.
+
+        A strategy failure stops only its instance (logged, not raised); any other error (the
+        bus, the database) is raised so the candle is redelivered, and instances that did
+        process it skip it then.
+        """
+        signals: list[Signal] = []
+        errors: list[BaseException] = []
+        for runner in self.runners:
+            if not runner.accepts(candle):
+                continue
+            try:
+                signal = await runner.process_candle(candle)
+            except InvalidInput:
+                if runner.failure is None:
+                    raise
+                continue
+            except Exception as error:  # noqa: BLE001 - let the other instances run first
+                errors.append(error)
+                continue
+            if signal is not None:
+                signals.append(signal)
+        if errors:
+            raise errors[0]
+        return signals

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from crypto_trader.common.database import migrate
 from crypto_trader.strategy.adapters.tables import instances
 from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec, InstanceStatus
+from crypto_trader.strategy.domain.schedule import EntryBudget, Schedule, parse_day
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "strategy_alembic_version"
@@ -30,7 +31,14 @@ class SqlAlchemyInstanceRepository:
 
     def register(self, spec: InstanceSpec) -> InstanceProgress:
         existing = self.get(spec.instance_id)
+        schedule = json.dumps(spec.schedule.as_dict(), sort_keys=True)
         if existing is not None:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(instances)
+                    .where(instances.c.instance_id == spec.instance_id)
+                    .values(schedule=schedule)
+                )
             return existing.progress
         row = {
             "instance_id": spec.instance_id,
@@ -43,6 +51,8 @@ class SqlAlchemyInstanceRepository:
             "last_candle_open_time_ms": None,
             "candles_seen": 0,
             "signals_emitted": 0,
+            "state": None,
+            "schedule": schedule,
         }
         try:
             with self._engine.begin() as connection:
@@ -61,6 +71,16 @@ class SqlAlchemyInstanceRepository:
                     last_candle_open_time_ms=progress.last_candle_open_time_ms,
                     candles_seen=progress.candles_seen,
                     signals_emitted=progress.signals_emitted,
+                    state=json.dumps(
+                        {
+                            "strategy": progress.strategy_state,
+                            "budget": {
+                                "day": progress.budget.day,
+                                "entries": progress.budget.entries,
+                            },
+                        },
+                        allow_nan=False,
+                    ),
                 )
             )
 
@@ -78,20 +98,37 @@ class SqlAlchemyInstanceRepository:
 
 
 def _status(row: Any) -> InstanceStatus:
-    parameters = json.loads(row["parameters"])
-    spec = InstanceSpec(
+    state = json.loads(row["state"]) if row["state"] else {}
+    budget = state.get("budget") or {}
+    spec = InstanceSpec.create(
         strategy=row["strategy"],
         account=row["account"],
         exchange=row["exchange"],
         symbol=row["symbol"],
         timeframe=row["timeframe"],
-        fast=int(parameters["fast"]),
-        slow=int(parameters["slow"]),
+        params=json.loads(row["parameters"]),
+        schedule=_schedule(row["schedule"]),
     )
     progress = InstanceProgress(
         instance_id=row["instance_id"],
         last_candle_open_time_ms=row["last_candle_open_time_ms"],
         candles_seen=row["candles_seen"],
         signals_emitted=row["signals_emitted"],
+        budget=EntryBudget(int(budget.get("day", -1)), int(budget.get("entries", 0))),
+        strategy_state=state.get("strategy"),
     )
     return InstanceStatus(spec, progress)
+
+
+def _schedule(raw: str | None) -> Schedule:
+    if not raw:
+        return Schedule()
+    data = json.loads(raw)
+    hours = data.get("active_hours")
+    return Schedule(
+        active_hours=None if hours is None else (int(hours[0]), int(hours[1])),
+        active_days=frozenset(parse_day(day) for day in data.get("active_days") or ()),
+        start_ms=data.get("start_ms"),
+        stop_ms=data.get("stop_ms"),
+        max_trades_per_day=data.get("max_trades_per_day"),
+    )

@@ -2,68 +2,101 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from crypto_trader.common.ids import stable_id
-from crypto_trader.strategy.domain.sma_cross import SignalAction, validate_periods
+from crypto_trader.strategy.domain.framework.base import ParameterValue
+from crypto_trader.strategy.domain.schedule import EntryBudget, Schedule
+from crypto_trader.strategy.domain.sma_cross import SignalAction
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceSpec:
-    """One SMA-cross strategy instance: account, market and parameters."""
+    """One strategy instance: strategy × account × market × parameters, with its schedule."""
 
     strategy: str
     account: str
     exchange: str
     symbol: str
     timeframe: str
-    fast: int
-    slow: int
+    params: tuple[tuple[str, ParameterValue], ...] = ()
+    schedule: Schedule = field(default_factory=Schedule)
 
-    def __post_init__(self) -> None:
-        validate_periods(self.fast, self.slow)
+    @classmethod
+    def create(
+        cls,
+        strategy: str,
+        account: str,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        params: Mapping[str, ParameterValue] | None = None,
+        schedule: Schedule | None = None,
+    ) -> InstanceSpec:
+        """Build a spec with the parameters in a canonical (sorted) order."""
+        ordered = tuple(sorted((params or {}).items()))
+        return cls(strategy, account, exchange, symbol, timeframe, ordered, schedule or Schedule())
 
     @property
     def instance_id(self) -> str:
-        """Return the id that stays the same across restarts for the same configuration."""
+        """Return the id that stays the same across restarts for the same strategy, market and
+        parameters (the schedule is not part of it: changing hours keeps the instance)."""
         return stable_id(
             self.strategy,
             self.account,
             self.exchange,
             self.symbol,
             self.timeframe,
-            self.fast,
-            self.slow,
+            json.dumps(dict(self.params), sort_keys=True),
         )
 
     @property
-    def parameters(self) -> dict[str, str]:
-        """Return the strategy parameters by name, as strings."""
-        return {"fast": str(self.fast), "slow": str(self.slow)}
+    def parameters(self) -> dict[str, ParameterValue]:
+        """Return the strategy parameters by name."""
+        return dict(self.params)
+
+    def owned_by(self, replica_index: int, replica_count: int) -> bool:
+        """Tell whether replica ``replica_index`` of ``replica_count`` runs this instance."""
+        return int(self.instance_id[:8], 16) % replica_count == replica_index
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceProgress:
-    """How far an instance got: the last candle it processed and what it did so far."""
+    """How far an instance got: the last candle it processed, its counters and saved state."""
 
     instance_id: str
     last_candle_open_time_ms: int | None = None
     candles_seen: int = 0
     signals_emitted: int = 0
+    budget: EntryBudget = field(default_factory=EntryBudget)
+    # The strategy's event-path state after the last candle (strict JSON), None when unsaved.
+    strategy_state: dict[str, Any] | None = None
 
     def has_processed(self, open_time_ms: int) -> bool:
         """Tell whether a candle with this open time was already processed (or is older)."""
         last = self.last_candle_open_time_ms
         return last is not None and open_time_ms <= last
 
-    def after_candle(self, open_time_ms: int, *, emitted: bool) -> InstanceProgress:
+    def after_candle(
+        self,
+        open_time_ms: int,
+        *,
+        emitted: bool,
+        budget: EntryBudget | None = None,
+        strategy_state: dict[str, Any] | None = None,
+    ) -> InstanceProgress:
         """Return the progress once a candle has been processed."""
         return replace(
             self,
             last_candle_open_time_ms=open_time_ms,
             candles_seen=self.candles_seen + 1,
             signals_emitted=self.signals_emitted + int(emitted),
+            budget=self.budget if budget is None else budget,
+            strategy_state=strategy_state,
         )
 
 

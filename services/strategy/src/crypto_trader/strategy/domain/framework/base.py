@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -87,12 +87,20 @@ class Parameter:
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """What a strategy asks for after one closed candle."""
+    """What a strategy asks for after one closed candle.
+
+    An entry may carry exit hints, all absolute prices (None when not set): ``stop_loss`` (exit
+    when the price falls to it), ``take_profit`` (exit when the price reaches it) and
+    ``trailing_stop`` (a fraction: exit when the price falls that far below its high since entry).
+    """
 
     enter_long: bool = False
     exit_long: bool = False
     enter_short: bool = False
     exit_short: bool = False
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    trailing_stop: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +167,18 @@ class CandleFrame:
 
 @dataclass(frozen=True, slots=True)
 class SignalFrame:
-    """One boolean array per signal kind, aligned with the candles of a frame."""
+    """One boolean array per signal kind, aligned with the candles of a frame.
+
+    The optional hint arrays (NaN where unset) carry the exit hints of ``Signal`` for entries.
+    """
 
     enter_long: BoolArray
     exit_long: BoolArray
     enter_short: BoolArray
     exit_short: BoolArray
+    stop_loss: FloatArray | None = None
+    take_profit: FloatArray | None = None
+    trailing_stop: FloatArray | None = None
 
     def at(self, index: int) -> Signal | None:
         """Return the signal of candle ``index``, or None when it asks for nothing."""
@@ -174,7 +188,19 @@ class SignalFrame:
             bool(self.enter_short[index]),
             bool(self.exit_short[index]),
         )
-        return signal if signal != Signal() else None
+        if signal == Signal():
+            return None
+        if signal.enter_long or signal.enter_short:
+            signal = Signal(
+                signal.enter_long,
+                signal.exit_long,
+                signal.enter_short,
+                signal.exit_short,
+                _hint(self.stop_loss, index),
+                _hint(self.take_profit, index),
+                _hint(self.trailing_stop, index),
+            )
+        return signal
 
     def active(self) -> IntArray:
         """Return the indices of candles with any signal."""
@@ -192,6 +218,9 @@ class BaseStrategy(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     parameters: ClassVar[tuple[Parameter, ...]]
+    # Higher timeframes (ccxt codes) the strategy reads besides its own; ``framework.timeframes``
+    # resamples and aligns them so a higher candle is seen only once it has closed.
+    informative_timeframes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Mapping[str, object] | None = None) -> None:
         self.params = self.parse_params(params or {})
@@ -247,3 +276,23 @@ class BaseStrategy(abc.ABC):
     @abc.abstractmethod
     def on_candle(self, bar: PriceBar) -> Signal | None:
         """Add the next closed candle and return the signal it triggers, if any."""
+
+    def state(self) -> dict[str, Any] | None:
+        """Return the event path's state as strict JSON, or None when it cannot be saved."""
+        return None
+
+    def load_state(self, state: Mapping[str, Any]) -> None:  # noqa: ARG002 - overridden
+        """Continue the event path from ``state()``.
+
+        Raises
+        ------
+        InvalidInput
+            When the strategy cannot restore a state (or not this one).
+        """
+        raise InvalidInput(f"strategy {self.name} cannot restore a saved state")
+
+
+def _hint(values: FloatArray | None, index: int) -> float | None:
+    if values is None or np.isnan(values[index]):
+        return None
+    return float(values[index])

@@ -7,10 +7,12 @@ from types import MappingProxyType
 
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.strategy.domain.framework.base import BaseStrategy
+from crypto_trader.strategy.domain.framework.indicator_strategies import INDICATOR_STRATEGIES
 from crypto_trader.strategy.domain.framework.moving_average_cross import EmaCross, SmaCross
 
+_CLASSES: tuple[type[BaseStrategy], ...] = (SmaCross, EmaCross, *INDICATOR_STRATEGIES)
 BUILT_INS: Mapping[str, type[BaseStrategy]] = MappingProxyType(
-    {strategy.name: strategy for strategy in (SmaCross, EmaCross)}
+    {strategy.name: strategy for strategy in _CLASSES}
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -110,6 +110,17 @@ class _CrossStrategy(BaseStrategy):
             return Signal(exit_long=True, enter_short=self.short)
         return None
 
+    def state(self) -> dict[str, Any] | None:
+        return {"seen": self._seen, "previous": self._previous}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        try:
+            self._seen = int(state["seen"])
+            previous = state["previous"]
+            self._previous = None if previous is None else int(previous)
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(f"not a saved state of {self.name}: {dict(state)}") from None
+
 
 class SmaCross(_CrossStrategy):
     """Simple moving average cross on closes."""
@@ -135,6 +146,18 @@ class SmaCross(_CrossStrategy):
         super().reset()
         self._total = 0.0
         self._running: deque[float] = deque([0.0], maxlen=self.slow + 1)
+
+    def state(self) -> dict[str, Any] | None:
+        base = super().state() or {}
+        return {**base, "total": self._total, "running": list(self._running)}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        super().load_state(state)
+        try:
+            self._total = float(state["total"])
+            self._running = deque(map(float, state["running"]), maxlen=self.slow + 1)
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(f"not a saved state of {self.name}: {dict(state)}") from None
 
     def _step(self, close: float) -> tuple[float, float]:
         self._total += close
@@ -176,6 +199,19 @@ class EmaCross(_CrossStrategy):
         super().reset()
         self._fast_ema: float | None = None
         self._slow_ema: float | None = None
+
+    def state(self) -> dict[str, Any] | None:
+        base = super().state() or {}
+        return {**base, "fast_ema": self._fast_ema, "slow_ema": self._slow_ema}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        super().load_state(state)
+        try:
+            fast, slow = state["fast_ema"], state["slow_ema"]
+        except KeyError:
+            raise InvalidInput(f"not a saved state of {self.name}: {dict(state)}") from None
+        self._fast_ema = None if fast is None else float(fast)
+        self._slow_ema = None if slow is None else float(slow)
 
     def _step(self, close: float) -> tuple[float, float]:
         self._fast_ema = self._next(self._fast_ema, close, self.fast)
