@@ -246,7 +246,9 @@ class BbandsStream(_SourceStream):
         trailing = window.popleft()
         self.total -= trailing
         self.total_squares -= trailing * trailing
-        deviation = math.sqrt(variance) if variance >= 0.00000001 else 0.0
+        # TA-Lib 0.6 treats a variance below 1e-14 as zero (TA_IS_ZERO_OR_NEG); a coarser cut-off
+        # would flatten the bands of a quiet market where TA-Lib does not.
+        deviation = math.sqrt(variance) if variance >= 1e-14 else 0.0
         self.last = (mean + deviation * self.up, mean, mean - deviation * self.down)
         return self.last
 
