@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -70,6 +71,41 @@ def load_frame(path: Path, *, exchange: str, symbol: str, timeframe: str) -> Can
     return CandleFrame.from_rows(rows)
 
 
+def load_stored_frame(
+    database_url: str,
+    *,
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    start_ms: int = 0,
+    end_ms: int | None = None,
+) -> CandleFrame:
+    """Read a market's candles in [start_ms, end_ms) from the market data candle store.
+
+    Raises
+    ------
+    InvalidInput
+        When the market is malformed or nothing is stored for it in the range.
+    """
+    from crypto_trader.marketdata.domain.market import MarketKey
+    from crypto_trader.marketdata.importer import migrate_store
+
+    key = MarketKey.parse(exchange, symbol, timeframe)
+    columns = migrate_store(database_url).read_arrays(key, start_ms, end_ms)
+    if not len(columns["open_time"]):
+        raise InvalidInput(
+            f"no candles stored for {exchange} {symbol} {key.timeframe} in that range; "
+            "import or download them first (ct data import / ct data download)"
+        )
+    # PostgreSQL's binary read gives big-endian strided views: the engine wants native arrays.
+    times = np.ascontiguousarray(columns["open_time"], dtype=np.int64)
+    prices = [
+        np.ascontiguousarray(columns[name], dtype=np.float64)
+        for name in ("open", "high", "low", "close", "volume")
+    ]
+    return CandleFrame(times, *prices)
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
@@ -81,7 +117,7 @@ def _number(value: float | int | None) -> float | int | None:
     return value
 
 
-def result_to_json(result: BacktestResult, data: Path) -> dict[str, Any]:
+def result_to_json(result: BacktestResult, data: Path | str) -> dict[str, Any]:
     """Encode a result for the ``--output`` file: settings, final equity, metrics and trades."""
     times = result.open_time_ms
     open_position = result.open_position
@@ -229,8 +265,42 @@ def escape_html(text: str) -> str:
     return html.escape(text)
 
 
+def _read_candles(
+    data: Path | None,
+    *,
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    since: str | None,
+    until: str | None,
+    data_dir: Path,
+) -> CandleFrame:
+    if data is not None:
+        if since is not None or until is not None:
+            raise InvalidInput("--since/--until select candles from the store: drop --data")
+        return load_frame(data, exchange=exchange, symbol=symbol, timeframe=timeframe)
+    from crypto_trader.cli.data_import import database_url
+    from crypto_trader.cli.data_transfer import parse_time_ms
+
+    return load_stored_frame(
+        database_url(data_dir),
+        exchange=exchange,
+        symbol=symbol,
+        timeframe=timeframe,
+        start_ms=0 if since is None else parse_time_ms(since),
+        end_ms=None if until is None else parse_time_ms(until),
+    )
+
+
 def backtest_command(
-    data: Annotated[Path, typer.Option("--data", help="Candle file (.json, .csv, .feather, …).")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Candle file (.json, .csv, .feather, …); without it, the candles of "
+            "--exchange/--symbol/--timeframe in the candle store of --data-dir.",
+        ),
+    ] = None,
     strategy: Annotated[
         str, typer.Option("--strategy", help=f"One of: {', '.join(sorted(BUILT_INS))}.")
     ] = "sma_cross",
@@ -303,8 +373,21 @@ def backtest_command(
     quantity_step: Annotated[
         float, typer.Option("--quantity-step", help="Lot step sizes round down to (0: none).")
     ] = 0.0,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Store only: first candle, UTC date (2024-01-01) or epoch ms."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Store only: end (excluded), UTC date or epoch ms.")
+    ] = None,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", help="Store only: where the SQLite files live (or CT_DATABASE_URL)."
+        ),
+    ] = Path("var"),
 ) -> None:
-    """Backtest a built-in strategy on a candle file (fills at the next candle's open)."""
+    """Backtest a built-in strategy on a candle file or stored candles (fills at next open)."""
     console = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     try:
@@ -338,8 +421,17 @@ def backtest_command(
             transient=True,
             disable=not console.is_terminal,
         ) as progress:
-            task = progress.add_task(f"reading {escape(data.name)}", total=None)
-            frame = load_frame(data, exchange=exchange, symbol=symbol, timeframe=timeframe)
+            source = data.name if data is not None else f"{exchange} {symbol} {timeframe}"
+            task = progress.add_task(f"reading {escape(source)}", total=None)
+            frame = _read_candles(
+                data,
+                exchange=exchange,
+                symbol=symbol,
+                timeframe=timeframe,
+                since=since,
+                until=until,
+                data_dir=data_dir,
+            )
             progress.update(task, description=f"backtesting {len(frame)} candles", total=1)
 
             def report_progress(done: int, total: int) -> None:
@@ -348,7 +440,8 @@ def backtest_command(
             result = run_backtest(strategy_instance, frame, config, report_progress)
             if output is not None:
                 progress.update(task, description="writing JSON")
-                output.write_text(json.dumps(result_to_json(result, data), indent=1))
+                described = data if data is not None else f"store:{exchange}/{symbol}/{timeframe}"
+                output.write_text(json.dumps(result_to_json(result, described), indent=1))
             if report is not None:
                 progress.update(task, description="writing report")
                 write_report(result, frame, report)

@@ -35,7 +35,9 @@ Rules, the same in both paths (and in ``portfolio`` for several symbols):
   marked at that candle's close and not closed: it is in the final equity but not in the trade
   list (as ``open_position``).
 - The fast path visits only candles with a signal when orders cannot rest (market entries, no
-  protective orders); otherwise it visits every candle with the event path's account code.
+  protective orders), in the compiled ``kernel`` when numba is installed and the slippage is a
+  fixed number of bps (the same float operations, so the same result); otherwise it visits every
+  candle with the event path's account code.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crypto_trader.strategy.domain.backtesting import kernel
 from crypto_trader.strategy.domain.backtesting.account import (
     Account,
     BacktestConfig,
@@ -53,12 +56,13 @@ from crypto_trader.strategy.domain.backtesting.account import (
     Trade,
     decide,
 )
+from crypto_trader.strategy.domain.backtesting.costs import FixedSlippage
 from crypto_trader.strategy.domain.backtesting.metrics import (
     Metrics,
     compute_metrics,
     drawdown_curve,
 )
-from crypto_trader.strategy.domain.backtesting.orders import NO_BRACKET, Bracket
+from crypto_trader.strategy.domain.backtesting.orders import NO_BRACKET, Bracket, Holding
 from crypto_trader.strategy.domain.framework.base import (
     BaseStrategy,
     CandleFrame,
@@ -101,24 +105,55 @@ def _result(
     equity: FloatArray,
     position: FloatArray,
 ) -> BacktestResult:
-    config = account.config
-    exposure = float(np.mean(position != 0)) if len(position) else 0.0
+    return _build_result(
+        strategy,
+        account.config,
+        open_time_ms,
+        equity,
+        position,
+        tuple(account.trades),
+        account.open_position,
+        (account.cash, account.fees_paid, account.fills),
+    )
+
+
+def _build_result(
+    strategy: BaseStrategy,
+    config: BacktestConfig,
+    open_time_ms: IntArray,
+    equity: FloatArray,
+    position: FloatArray,
+    trades: tuple[Trade, ...],
+    open_position: OpenPosition | None,
+    totals: tuple[float, float, int],
+    trade_columns: tuple[FloatArray, FloatArray] | None = None,
+) -> BacktestResult:
+    cash, fees_paid, fills = totals
+    exposure = float(np.count_nonzero(position) / len(position)) if len(position) else 0.0
+    drawdown = drawdown_curve(equity)
     return BacktestResult(
         strategy=strategy.name,
         params=dict(strategy.params),
         config=config,
         open_time_ms=open_time_ms,
         equity=equity,
-        drawdown=drawdown_curve(equity),
+        drawdown=drawdown,
         position=position,
-        trades=tuple(account.trades),
-        open_position=account.open_position,
+        trades=trades,
+        open_position=open_position,
         final_equity=float(equity[-1]) if len(equity) else config.initial_cash,
-        cash=account.cash,
-        fees_paid=account.fees_paid,
-        fills=account.fills,
+        cash=cash,
+        fees_paid=fees_paid,
+        fills=fills,
         metrics=compute_metrics(
-            equity, open_time_ms, exposure, account.trades, account.fees_paid, config.initial_cash
+            equity,
+            open_time_ms,
+            exposure,
+            trades,
+            fees_paid,
+            config.initial_cash,
+            drawdown=drawdown,
+            trade_columns=trade_columns,
         ),
     )
 
@@ -150,6 +185,15 @@ def signal_bracket(signal: Signal) -> Bracket:
     if all(value is None for value in values):
         return NO_BRACKET
     return Bracket(*(math.nan if value is None else float(value) for value in values))
+
+
+def _protected(holding: Holding) -> bool:
+    # NaN != NaN: true when any protective price is set.
+    return (
+        holding.stop == holding.stop
+        or holding.target == holding.target
+        or (holding.trail == holding.trail)
+    )
 
 
 def _simulate_bars(
@@ -206,16 +250,23 @@ def simulate(
     strategy: BaseStrategy,
     config: BacktestConfig,
     on_progress: ProgressCallback | None = None,
+    *,
+    compiled: bool = True,
 ) -> BacktestResult:
     """Fill precomputed signals: a loop over the candles with a signal only, curves in numpy.
 
     With resting orders (limit/stop entries, stop-loss, take-profit, trailing stops, or hints in
     the signals) every candle is visited instead, with the same account code as the event path.
+    Otherwise, with fixed-bps slippage and numba installed (and ``compiled``), a compiled kernel
+    does the loop with the same float operations, so the result is the same.
     """
     account = Account(config)
     if config.needs_bars or hint_arrays(signals) is not None:
         equity, position = _simulate_bars(frame, signals, account, on_progress)
         return _result(strategy, account, frame.open_time_ms, equity, position)
+    slippage = config.slippage
+    if compiled and kernel.AVAILABLE and isinstance(slippage, FixedSlippage):
+        return _simulate_compiled(frame, signals, strategy, config, slippage, on_progress)
     count = len(frame)
     fill_bars: list[int] = []
     cash_after: list[float] = [config.initial_cash]
@@ -255,6 +306,99 @@ def simulate(
     return _result(strategy, account, frame.open_time_ms, equity, position)
 
 
+def _simulate_compiled(
+    frame: CandleFrame,
+    signals: SignalFrame,
+    strategy: BaseStrategy,
+    config: BacktestConfig,
+    slippage: FixedSlippage,
+    on_progress: ProgressCallback | None,
+) -> BacktestResult:
+    # Market orders only: the compiled kernel does the Python loop's float operations in order.
+    sizing = config.position_sizing
+    (
+        equity,
+        position,
+        sides,
+        sizes,
+        entry_bars,
+        entry_prices,
+        exit_bars,
+        exit_prices,
+        fees,
+        pnls,
+        cash,
+        fees_paid,
+        fills,
+        side,
+        size,
+        entry_bar,
+        entry_price,
+        entry_fee,
+    ) = kernel.fill_market(
+        np.ascontiguousarray(frame.open, dtype=np.float64),
+        np.ascontiguousarray(frame.close, dtype=np.float64),
+        np.ascontiguousarray(signals.enter_long, dtype=np.bool_),
+        np.ascontiguousarray(signals.exit_long, dtype=np.bool_),
+        np.ascontiguousarray(signals.enter_short, dtype=np.bool_),
+        np.ascontiguousarray(signals.exit_short, dtype=np.bool_),
+        float(config.fees.rate(maker=False)),
+        float(slippage.bps) / 10_000.0,
+        kernel.SIZING_CODES[sizing.mode],
+        float(sizing.value),
+        float(sizing.quantity_step),
+        float(config.initial_cash),
+    )
+    times = frame.open_time_ms
+    entry_list = entry_bars.tolist()
+    exit_list = exit_bars.tolist()
+    count = len(entry_list)
+    trades = tuple(
+        map(
+            Trade,
+            ["long" if s > 0 else "short" for s in sides.tolist()],
+            sizes.tolist(),
+            entry_list,
+            times[entry_bars].tolist(),
+            entry_prices.tolist(),
+            exit_list,
+            times[exit_bars].tolist(),
+            exit_prices.tolist(),
+            fees.tolist(),
+            pnls.tolist(),
+            [""] * count,
+            ["signal"] * count,
+        )
+    )
+    open_position = None
+    if side != 0:
+        name = "long" if side > 0 else "short"
+        open_position = OpenPosition(
+            name,
+            float(size),
+            int(entry_bar),
+            int(times[entry_bar]),
+            float(entry_price),
+            float(entry_fee),
+        )
+    if on_progress is not None:
+        active = signals.active()
+        done = int(np.count_nonzero(active < len(frame) - 1))
+        on_progress(done, done)
+    returns_pct = 100.0 * pnls / (sizes * entry_prices)
+    return _build_result(
+        strategy,
+        config,
+        times,
+        equity,
+        position,
+        trades,
+        open_position,
+        (float(cash), float(fees_paid), int(fills)),
+        (pnls, returns_pct),
+    )
+
+
 def run_backtest(
     strategy: BaseStrategy,
     frame: CandleFrame,
@@ -282,10 +426,10 @@ class EventBacktest:
         """Fill the pending orders at this candle's open, then add the candle to the strategy."""
         index = len(self._times)
         account = self.account
-        if self._pending is not None:
-            decision = decide(account.position, self._pending)
+        pending = self._pending
+        if pending is not None:
             account.execute(
-                decision,
+                decide(account.position, pending),
                 index,
                 bar.open_time_ms,
                 bar.open,
@@ -293,15 +437,19 @@ class EventBacktest:
                 low=bar.low,
                 volume=bar.volume,
                 reference=self._reference,
-                bracket=signal_bracket(self._pending),
+                bracket=signal_bracket(pending),
             )
-        account.on_bar("", index, bar.open_time_ms, bar.open, bar.high, bar.low, bar.volume)
-        signal = self.strategy.on_candle(bar)
-        self._pending = signal
-        self._reference = bar.close
+        holding = account.holdings.get("")
+        # Without a resting entry or a protective price the candle's range changes nothing.
+        if account.resting or (holding is not None and _protected(holding)):
+            account.on_bar("", index, bar.open_time_ms, bar.open, bar.high, bar.low, bar.volume)
+            holding = account.holdings.get("")
+        signal = self._pending = self.strategy.on_candle(bar)
+        close = self._reference = bar.close
+        held = 0.0 if holding is None else holding.direction * holding.entry.size
         self._times.append(bar.open_time_ms)
-        self._equity.append(account.equity(bar.close))
-        self._position.append(account.position)
+        self._equity.append(account.cash + held * close)
+        self._position.append(held)
         return signal
 
     def result(self) -> BacktestResult:
@@ -320,6 +468,9 @@ def run_event_backtest(
 ) -> BacktestResult:
     """Backtest on the event path over a whole frame."""
     backtest = EventBacktest(strategy, config)
-    for index in range(len(frame)):
-        backtest.on_candle(frame.bar(index))
+    on_candle = backtest.on_candle
+    columns = (frame.open_time_ms, frame.open, frame.high, frame.low, frame.close, frame.volume)
+    # tolist() gives the same Python ints and floats as ``frame.bar``, without a call per candle.
+    for bar in map(PriceBar, *(column.tolist() for column in columns)):
+        on_candle(bar)
     return backtest.result()

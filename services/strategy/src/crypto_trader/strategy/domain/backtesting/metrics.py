@@ -60,6 +60,15 @@ def _longest_underwater(drawdown: FloatArray, open_time_ms: IntArray) -> tuple[i
     return end - start, int(open_time_ms[end - 1]) - peak_ms
 
 
+def _median_spacing(open_time_ms: IntArray) -> float:
+    spacing = np.diff(open_time_ms)
+    first = spacing[0]
+    # Evenly spaced candles (the usual case): the median is that spacing, without a sort.
+    if spacing.min() == first == spacing.max():
+        return float(first)
+    return float(np.median(spacing))
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     if denominator == 0 or not math.isfinite(denominator):
         return None
@@ -73,17 +82,25 @@ def compute_metrics(
     trades: Sequence[Trade],
     fees_paid: float,
     initial_cash: float,
+    *,
+    drawdown: FloatArray | None = None,
+    trade_columns: tuple[FloatArray, FloatArray] | None = None,
 ) -> Metrics:
-    """Compute every metric; returns are per bar, annualised by the median bar spacing."""
+    """Compute every metric; returns are per bar, annualised by the median bar spacing.
+
+    ``drawdown`` (``drawdown_curve(equity)``) and ``trade_columns`` (the trades' PnL and return
+    percentage as arrays) may be passed when already computed.
+    """
     final = float(equity[-1]) if len(equity) else initial_cash
     total_return = final / initial_cash - 1.0
-    drawdown = drawdown_curve(equity)
+    if drawdown is None:
+        drawdown = drawdown_curve(equity)
     max_drawdown = float(drawdown.min()) if len(drawdown) else 0.0
     duration_bars, duration_ms = _longest_underwater(drawdown, open_time_ms)
     cagr = sharpe = sortino = calmar = None
     if len(equity) > 1:
         span_years = (int(open_time_ms[-1]) - int(open_time_ms[0])) / YEAR_MS
-        bars_per_year = YEAR_MS / float(np.median(np.diff(open_time_ms)))
+        bars_per_year = YEAR_MS / _median_spacing(open_time_ms)
         returns = np.diff(np.concatenate(([initial_cash], equity))) / np.concatenate(
             ([initial_cash], equity[:-1])
         )
@@ -98,8 +115,11 @@ def compute_metrics(
         sharpe = None if deviation == 0 else mean / deviation * scale
         sortino = None if downside == 0 else mean / downside * scale
         calmar = None if cagr is None else _ratio(cagr, -max_drawdown)
-    pnls = np.array([trade.pnl for trade in trades], dtype=np.float64)
-    returns_pct = np.array([trade.return_pct for trade in trades], dtype=np.float64)
+    if trade_columns is None:
+        pnls = np.array([trade.pnl for trade in trades], dtype=np.float64)
+        returns_pct = np.array([trade.return_pct for trade in trades], dtype=np.float64)
+    else:
+        pnls, returns_pct = trade_columns
     win_rate = profit_factor = expectancy = average_return = None
     if len(pnls):
         win_rate = float((pnls > 0).mean())

@@ -7,6 +7,7 @@ EMA is the same scalar recurrence in both.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -36,10 +37,6 @@ def _periods(fast_default: int, slow_default: int) -> tuple[Parameter, ...]:
         Parameter("slow", "int", slow_default, 2, _MAX_PERIOD, "Period of the slow average."),
         _SHORT,
     )
-
-
-def _relation(fast: float, slow: float) -> int:
-    return (fast > slow) - (fast < slow)
 
 
 class _CrossStrategy(BaseStrategy):
@@ -91,6 +88,9 @@ class _CrossStrategy(BaseStrategy):
     def reset(self) -> None:
         self._seen = 0
         self._previous: int | None = None
+        # The parameters never change after construction: read them once, not per candle.
+        self._fast_period, self._slow_period = self.fast, self.slow
+        self._short_too = self.short
 
     def _step(self, close: float) -> tuple[float, float]:
         raise NotImplementedError
@@ -98,16 +98,16 @@ class _CrossStrategy(BaseStrategy):
     def on_candle(self, bar: PriceBar) -> Signal | None:
         fast, slow = self._step(bar.close)
         self._seen += 1
-        if self._seen < self.slow:
+        if self._seen < self._slow_period:
             return None
-        current = _relation(fast, slow)
+        current = (fast > slow) - (fast < slow)
         previous, self._previous = self._previous, current
         if previous is None:
             return None
         if previous <= 0 < current:
-            return Signal(enter_long=True, exit_short=self.short)
+            return Signal(enter_long=True, exit_short=self._short_too)
         if previous >= 0 > current:
-            return Signal(exit_long=True, enter_short=self.short)
+            return Signal(exit_long=True, enter_short=self._short_too)
         return None
 
     def state(self) -> dict[str, Any] | None:
@@ -160,13 +160,14 @@ class SmaCross(_CrossStrategy):
             raise InvalidInput(f"not a saved state of {self.name}: {dict(state)}") from None
 
     def _step(self, close: float) -> tuple[float, float]:
-        self._total += close
+        total = self._total = self._total + close
         running = self._running
-        running.append(self._total)
-        if len(running) <= self.slow:
-            return float("nan"), float("nan")
-        total = running[-1]
-        return (total - running[-1 - self.fast]) / self.fast, (total - running[0]) / self.slow
+        running.append(total)
+        slow = self._slow_period
+        if len(running) <= slow:
+            return math.nan, math.nan
+        fast = self._fast_period
+        return (total - running[-1 - fast]) / fast, (total - running[0]) / slow
 
 
 class EmaCross(_CrossStrategy):
