@@ -119,7 +119,7 @@ def test_platform_on_local_postgres_redis_and_nats(tmp_path, replay_file, postgr
     platform = Platform(
         data_dir=tmp_path / "var",
         env={
-            **_replay_env(replay_file, speed=6000),
+            **_replay_env(replay_file, speed=3000),
             "CT_DATABASE_URL": postgres_url,
             "CT_NATS_URL": os.environ.get("CT_TEST_NATS_URL", "nats://127.0.0.1:4222"),
             "CT_REDIS_URL": os.environ.get("CT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -135,7 +135,7 @@ def test_platform_on_local_postgres_redis_and_nats(tmp_path, replay_file, postgr
 
 
 def test_platform_embedded(tmp_path, replay_file):
-    platform = Platform(data_dir=tmp_path / "var", env=_replay_env(replay_file, speed=6000))
+    platform = Platform(data_dir=tmp_path / "var", env=_replay_env(replay_file, speed=3000))
     _run_flow(platform, replay_file)
 
 

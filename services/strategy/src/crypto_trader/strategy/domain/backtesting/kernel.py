@@ -8,6 +8,7 @@ It does exactly the float operations of ``Account`` (market orders, fixed-bps sl
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -22,20 +23,20 @@ else:
 SIZING_CODES = {"all_in": 0, "fixed_notional": 1, "fraction_of_equity": 2}
 
 
-def _fill_market(  # noqa: C901, PLR0913, PLR0915 - one flat loop is what numba compiles best
-    opens,  # noqa: ANN001 - numba infers the array types
-    close,  # noqa: ANN001
-    enter_long,  # noqa: ANN001
-    exit_long,  # noqa: ANN001
-    enter_short,  # noqa: ANN001
-    exit_short,  # noqa: ANN001
+def _fill_market(  # noqa: C901 - one flat loop is what numba compiles best
+    opens: np.ndarray,
+    close: np.ndarray,
+    enter_long: np.ndarray,
+    exit_long: np.ndarray,
+    enter_short: np.ndarray,
+    exit_short: np.ndarray,
     fee_rate: float,
     slip: float,
     sizing_mode: int,
     sizing_value: float,
     step: float,
     initial_cash: float,
-):  # noqa: ANN202
+) -> tuple[Any, ...]:
     count = len(close)
     equity = np.empty(count)
     position = np.empty(count)
