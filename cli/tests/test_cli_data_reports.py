@@ -39,6 +39,7 @@ def test_list_shows_each_stored_market_with_its_gaps(tmp_path: Path, shared_data
     assert "BTC/USDT" in result.output
     assert "5,482" in result.output
     assert "2021-04-25 04:00→2021-04-25 08:00 (3)" in result.output.replace("\n", "")
+    assert "--repair-gaps" in result.output
 
 
 def test_list_of_an_empty_store_says_so(tmp_path: Path) -> None:

@@ -1,18 +1,27 @@
-"""`ct data download` from a stand-in exchange (resumable) and the export/import round trip."""
+"""`ct data download` from a stand-in exchange (resumable, gap repair) and export/import."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from crypto_trader.cli.main import app
 from crypto_trader.common.embedded import free_port
-from crypto_trader.marketdata.adapters.exchanges.testing import SERIES_START_MS, StandInExchange
+from crypto_trader.common.model import Candle
+from crypto_trader.marketdata.adapters.exchanges.testing import (
+    ROUTES,
+    SERIES_START_MS,
+    StandInExchange,
+    series_row,
+)
 from crypto_trader.marketdata.domain.market import MarketKey
 from crypto_trader.marketdata.importer import migrate_store
 
@@ -28,19 +37,25 @@ def _own_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CT_MARKETDATA_EXCHANGE_API_BASE_URL", raising=False)
 
 
-@pytest.fixture(scope="module")
-def stand_in() -> Iterator[StandInExchange]:
+@contextmanager
+def _serving(server: StandInExchange) -> Iterator[StandInExchange]:
     # The CLI runs its own event loop: the stand-in serves from a loop in a thread.
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    server = asyncio.run_coroutine_threadsafe(
-        StandInExchange("binance", lambda: NOW_MS).start(), loop
-    ).result(timeout=10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[StandInExchange]:
+    with _serving(StandInExchange("binance", lambda: NOW_MS)) as server:
+        yield server
 
 
 def _stored(data_dir: Path, key: MarketKey = KEY) -> list[object]:
@@ -113,3 +128,76 @@ def test_export_then_import_gives_back_the_same_candles(
     original = _stored(source)
     assert len(original) == 30
     assert _stored(target) == original
+
+
+# ----------------------------------------------------------------------------------- gap repair
+
+GAP = (SERIES_START_MS + 5 * MINUTE, SERIES_START_MS + 9 * MINUTE)  # four candles
+
+
+def _klines_without_gap(server: Any, query: Mapping[str, str]) -> Any:
+    # The exchange itself lacks the gap's candles (an outage on its side).
+    rows = ROUTES["binance"]["/api/v3/klines"](server, query)
+    return [row for row in rows if not GAP[0] <= row[0] < GAP[1]]
+
+
+def _store_series_with_gaps(data_dir: Path) -> None:
+    # 30 closed candles of the stand-in's series, less the gap and one lone candle.
+    candles = [
+        Candle("binance", "BTC/USDT", "1m", t, *(Decimal(value) for value in values))
+        for t, *values in (series_row(SERIES_START_MS + i * MINUTE, "1m") for i in range(30))
+        if not GAP[0] <= t < GAP[1] and t != SERIES_START_MS + 20 * MINUTE
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = migrate_store(f"sqlite:///{data_dir.resolve() / 'marketdata.db'}")
+    try:
+        store.add_candles(candles)
+    finally:
+        store.dispose()
+
+
+def _gap_requests(server: StandInExchange) -> list[str]:
+    return [path for path in server.requests if f"startTime={GAP[0]}" in path]
+
+
+def test_repair_gaps_fills_every_gap_the_exchange_has_candles_for(
+    tmp_path: Path, stand_in: StandInExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CT_MARKETDATA_EXCHANGE_API_BASE_URL", stand_in.url)
+    _store_series_with_gaps(tmp_path)
+
+    result = _download(tmp_path, "--since", str(SERIES_START_MS), "--repair-gaps")
+
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "2 gaps (5 candles missing), 5 candles repaired" in result.output  # type: ignore[attr-defined]
+    assert "no data" not in result.output  # type: ignore[attr-defined]
+    times = [candle.open_time_ms for candle in _stored(tmp_path)]  # type: ignore[attr-defined]
+    assert times == [SERIES_START_MS + i * MINUTE for i in range(30)]
+
+
+def test_repair_gaps_reports_a_gap_the_exchange_lacks_once_and_then_skips_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store_series_with_gaps(tmp_path)
+    exchange = StandInExchange(
+        "binance", lambda: NOW_MS, overrides={"/api/v3/klines": _klines_without_gap}
+    )
+    with _serving(exchange) as server:
+        monkeypatch.setenv("CT_MARKETDATA_EXCHANGE_API_BASE_URL", server.url)
+
+        first = _download(tmp_path, "--since", str(SERIES_START_MS), "--repair-gaps")
+        asked_first = len(_gap_requests(server))
+        second = _download(tmp_path, "--since", str(SERIES_START_MS), "--repair-gaps")
+
+    assert first.exit_code == 0, first.output  # type: ignore[attr-defined]
+    assert second.exit_code == 0, second.output  # type: ignore[attr-defined]
+    assert "1 candles repaired" in first.output  # type: ignore[attr-defined]
+    assert (
+        "exchange has no data for 4 candles: 2023-11-14 22:05 UTC → 2023-11-14 22:08 UTC (4); "
+        "remembered"
+    ) in first.output  # type: ignore[attr-defined]
+    assert "known from an earlier run, not asked for" in second.output  # type: ignore[attr-defined]
+    assert asked_first == 1
+    assert len(_gap_requests(server)) == asked_first
+    times = [candle.open_time_ms for candle in _stored(tmp_path)]  # type: ignore[attr-defined]
+    assert len(times) == len(set(times)) == 26

@@ -1,4 +1,4 @@
-"""`ct data import`: load a candle file into the market data store with a progress bar."""
+"""`ct data import`: load a candle or trade file into the market data store."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def database_url(data_dir: Path, environ: Mapping[str, str] = os.environ) -> str
     if configured:
         return configured
     return InfraSettings(data_dir=data_dir.resolve()).database_url_for("marketdata")
+
+
+def is_trade_file(path: Path) -> bool:
+    """Tell whether a file holds trades by its name, as freqtrade's ``XRP_ETH-trades.*``."""
+    return path.name.split(".", 1)[0].lower().endswith("trades")
 
 
 def _check_arguments(path: Path, *, exchange: str, symbol: str, timeframe: str) -> str | None:
@@ -108,3 +113,48 @@ def import_file(
 
 def _utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def import_trades(
+    path: Path,
+    *,
+    exchange: str,
+    symbol: str,
+    data_dir: Path,
+    console: Console,
+) -> int:
+    """Import a trade file and print a summary; return the exit code."""
+    problem = _check_arguments(path, exchange=exchange, symbol=symbol, timeframe="1m")
+    if problem is not None:
+        console.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+        return EXIT_USAGE
+    from crypto_trader.marketdata.importer import import_trade_file
+
+    try:
+        with console.status(f"importing trades from {escape(path.name)}"):
+            report = import_trade_file(
+                database_url(data_dir), path, exchange=exchange, symbol=symbol
+            )
+    except CryptoTraderError as error:
+        console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
+        return EXIT_USAGE
+    except (OSError, SQLAlchemyError) as error:
+        console.print(
+            f"[red]error:[/] cannot import into the store: {escape(str(error))}", highlight=False
+        )
+        return 1
+    console.print(
+        f"{exchange} {symbol} trades from {path.name}: read {report.rows_read}, "
+        f"stored {report.stored}, duplicates {report.duplicates_skipped}, "
+        f"rejected {report.rejected_total}",
+        highlight=False,
+        markup=False,
+    )
+    for reason, count in report.rejected.items():
+        console.print(f"  rejected {count}: {reason}", highlight=False, markup=False)
+    if report.first_ts_ms is not None and report.last_ts_ms is not None:
+        console.print(
+            f"  trades from {_utc(report.first_ts_ms)} to {_utc(report.last_ts_ms)}",
+            highlight=False,
+        )
+    return 0

@@ -77,6 +77,13 @@ def list_data(*, data_dir: Path, exchange: str | None, console: Console) -> int:
                 highlight=False,
                 markup=False,
             )
+    if any(market.gaps for market in markets):
+        console.print(
+            "Fill gaps from the exchange: ct data download --since DATE --symbol SYMBOL "
+            "--timeframe TF --repair-gaps",
+            highlight=False,
+            markup=False,
+        )
     return 0
 
 

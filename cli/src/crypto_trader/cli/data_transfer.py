@@ -21,12 +21,18 @@ from crypto_trader.common.errors import CryptoTraderError, InvalidInput, Retryab
 from crypto_trader.common.model import Candle, decimal_str
 
 if TYPE_CHECKING:
+    from crypto_trader.marketdata.adapters.candle_store import SqlAlchemyCandleStore
+    from crypto_trader.marketdata.domain.gap_repair import OpenTimeRange
     from crypto_trader.marketdata.domain.market import MarketKey
+    from crypto_trader.marketdata.feed import CandleSource
+    from crypto_trader.marketdata.repair import RepairReport
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 CSV_HEADER = ("open_time", "open", "high", "low", "close", "volume")
 # Candles asked per request: every exchange of the profile table serves at least this many.
 _PAGE = 500
+# Ranges without exchange data listed per market; the rest are counted.
+_OUTAGES_SHOWN = 5
 
 
 def parse_time_ms(text: str) -> int:
@@ -60,9 +66,12 @@ def download(
     data_dir: Path,
     console: Console,
     api_base_url: str | None = None,
+    repair_gaps: bool = False,
 ) -> int:
     """Download closed candles of each market into the store, resuming after the last stored one.
 
+    With ``repair_gaps`` the holes of the stored range from ``since`` on are fetched too; ranges
+    the exchange has no candles in are reported and remembered, so later runs skip them.
     Returns the exit code: 2 for bad arguments or an exchange that cannot be reached.
     """
     from crypto_trader.marketdata.domain.market import MarketKey
@@ -75,8 +84,16 @@ def download(
         _error(console, str(error))
         return EXIT_USAGE
     try:
-        totals = asyncio.run(
-            _download(keys, since_ms, until_ms, data_dir, console, api_base_url=api_base_url)
+        totals, repairs = asyncio.run(
+            _download(
+                keys,
+                since_ms,
+                until_ms,
+                data_dir,
+                console,
+                api_base_url=api_base_url,
+                repair_gaps=repair_gaps,
+            )
         )
     except RetryableError as error:
         _error(console, f"cannot reach {exchange}: {error}")
@@ -90,6 +107,8 @@ def download(
     for key, (stored, last_ms) in totals.items():
         until_text = "nothing stored" if last_ms is None else f"stored up to {_utc(last_ms)}"
         console.print(f"{key}: {stored} new candles, {until_text}", highlight=False, markup=False)
+    for report in repairs:
+        _print_repair(report, console)
     return 0
 
 
@@ -101,7 +120,8 @@ async def _download(
     console: Console,
     *,
     api_base_url: str | None,
-) -> dict[str, tuple[int, int | None]]:
+    repair_gaps: bool,
+) -> tuple[dict[str, tuple[int, int | None]], list[RepairReport]]:
     from crypto_trader.marketdata.adapters.exchanges import CcxtExchange
     from crypto_trader.marketdata.importer import migrate_store
 
@@ -110,6 +130,7 @@ async def _download(
         keys[0].exchange, clock=LiveClock(), api_base_url=api_base_url, timeout_seconds=10
     )
     totals: dict[str, tuple[int, int | None]] = {}
+    repairs: list[RepairReport] = []
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -140,10 +161,63 @@ async def _download(
                     progress.update(task, advance=len(candles))
                 newest = await asyncio.to_thread(store.latest_candle, key)
                 totals[str(key)] = (stored, None if newest is None else newest.open_time_ms)
+                if repair_gaps:
+                    repairs.append(await _repair(store, exchange, key, since_ms, end, progress))
     finally:
         await exchange.close()
         store.dispose()
-    return totals
+    return totals, repairs
+
+
+async def _repair(
+    store: SqlAlchemyCandleStore,
+    exchange: CandleSource,
+    key: MarketKey,
+    since_ms: int,
+    until_ms: int,
+    progress: Progress,
+) -> RepairReport:
+    from crypto_trader.marketdata.repair import plan_market_repair, repair_gaps
+
+    plan = await plan_market_repair(store, key, since_ms=since_ms, until_ms=until_ms)
+    total = sum(found.candles(key.timeframe_ms) for found in plan.to_fetch)
+    task = progress.add_task(f"{key} gaps", total=total, completed=0)
+
+    def advance(done: int) -> None:
+        progress.update(task, advance=done)
+
+    return await repair_gaps(store, exchange, key, plan, page=_PAGE, on_progress=advance)
+
+
+def _print_repair(report: RepairReport, console: Console) -> None:
+    plan = report.plan
+    lines = [
+        f"{report.key}: {len(plan.holes)} gaps ({report.candles(plan.holes)} candles missing), "
+        f"{report.stored} candles repaired"
+    ]
+    if report.no_data:
+        lines.append(
+            f"{report.key}: exchange has no data for {_ranges_text(report, report.no_data)}; "
+            "remembered, not asked for again"
+        )
+    if plan.known_empty:
+        lines.append(
+            f"{report.key}: exchange has no data for {_ranges_text(report, plan.known_empty)}"
+            "; known from an earlier run, not asked for"
+        )
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+def _ranges_text(report: RepairReport, ranges: Sequence[OpenTimeRange]) -> str:
+    step = report.key.timeframe_ms
+    shown = [
+        f"{_utc(found.start_ms)} → {_utc(found.end_ms - step)} ({found.candles(step)})"
+        for found in ranges[:_OUTAGES_SHOWN]
+    ]
+    more = len(ranges) - len(shown)
+    suffix = f" and {more} more ranges" if more > 0 else ""
+    return f"{report.candles(ranges)} candles: {', '.join(shown)}{suffix}"
 
 
 # ------------------------------------------------------------------------------------- export

@@ -14,7 +14,7 @@ from crypto_trader.common.clock import LiveClock
 from crypto_trader.common.codec import candle_from_proto
 from crypto_trader.common.model import Candle
 from crypto_trader.contracts.marketdata.v1 import market_data_pb2
-from crypto_trader.marketdata import handlers
+from crypto_trader.marketdata import replay_runner
 from crypto_trader.marketdata.adapters.candle_store import SqlAlchemyCandleStore
 from crypto_trader.marketdata.adapters.nats_publisher import NatsCandlePublisher
 from crypto_trader.marketdata.domain.replay import (
@@ -95,7 +95,7 @@ async def replay(
     store: SqlAlchemyCandleStore, publisher: object, status: ReplayStatus, stop: asyncio.Event
 ) -> bool:
     plan = ReplayPlan(SourceKind.FILE, ReplayWindow(BTC_5M, 0, None), synthetic=False)
-    return await handlers.replay(
+    return await replay_runner.replay(
         plan,
         speed=FAST,
         store=store,

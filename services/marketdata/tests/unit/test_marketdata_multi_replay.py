@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from crypto_trader.marketdata import handlers
+from crypto_trader.marketdata import handlers, replay_runner
 from crypto_trader.marketdata.domain.market import MarketKey
 from crypto_trader.marketdata.domain.replay import (
     ReplayPlan,
@@ -46,7 +46,7 @@ async def _replay(
     stop: asyncio.Event,
     prices: FakePriceCache | None = None,
 ) -> bool:
-    return await handlers.replay_markets(
+    return await replay_runner.replay_markets(
         _plans(),
         speed=1e9,
         store=store,

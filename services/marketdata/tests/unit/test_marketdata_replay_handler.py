@@ -11,18 +11,18 @@ import pytest
 
 from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import ConfigurationError
-from crypto_trader.marketdata import handlers
+from crypto_trader.marketdata import replay_runner
 from crypto_trader.marketdata.domain.replay import (
     ReplayPlan,
     ReplayStatus,
     ReplayWindow,
     SourceKind,
 )
+from crypto_trader.marketdata.replay_source import ReplayConfig, prepare_replay
 from crypto_trader.marketdata.testing import (
     BTC_5M,
     START_MS,
     FakeFileImport,
-    FakeOhlcvFetcher,
     InMemoryCandleStore,
     RecordingPublisher,
     make_candles,
@@ -33,16 +33,14 @@ FAST = 1e9  # replay speed at which pacing waits are negligible
 
 
 async def prepare(
-    config: handlers.ReplayConfig,
+    config: ReplayConfig,
     store: InMemoryCandleStore,
     *,
-    fetcher: FakeOhlcvFetcher | None = None,
     file_candles: list | None = None,
 ) -> ReplayPlan:
-    return await handlers.prepare_replay(
+    return await prepare_replay(
         config,
         store=store,
-        fetcher=fetcher or FakeOhlcvFetcher(reachable=False),
         import_file=FakeFileImport(store, file_candles or []),
         clock=FakeClock(START_MS + 10_000 * STEP),
     )
@@ -57,7 +55,7 @@ async def run_replay(
     speed: float = FAST,
     status: ReplayStatus | None = None,
 ) -> bool:
-    return await handlers.replay(
+    return await replay_runner.replay(
         plan,
         speed=speed,
         store=store,
@@ -75,7 +73,7 @@ def store_plan(start_ms: int = 0, end_ms: int | None = None) -> ReplayPlan:
 class TestPrepareReplay:
     async def test_auto_with_a_file_imports_it_and_replays_its_range(self) -> None:
         store = InMemoryCandleStore(make_candles(count=5, start_ms=START_MS - 100 * STEP))
-        config = handlers.ReplayConfig(BTC_5M, replay_file=Path("btc.json"))
+        config = ReplayConfig(BTC_5M, replay_file=Path("btc.json"))
 
         plan = await prepare(config, store, file_candles=make_candles(count=20))
 
@@ -85,37 +83,22 @@ class TestPrepareReplay:
         assert store.count_candles(BTC_5M) == 25
 
     async def test_a_file_without_valid_candles_is_a_configuration_error(self) -> None:
-        config = handlers.ReplayConfig(BTC_5M, source="file", replay_file=Path("empty.json"))
+        config = ReplayConfig(BTC_5M, source="file", replay_file=Path("empty.json"))
         with pytest.raises(ConfigurationError, match="no valid candle"):
             await prepare(config, InMemoryCandleStore(), file_candles=[])
 
-    async def test_auto_uses_the_exchange_when_it_answers(self) -> None:
-        store = InMemoryCandleStore()
-        fetched = make_candles(count=30)
-        config = handlers.ReplayConfig(BTC_5M, ccxt_candles=10)
-
-        plan = await prepare(config, store, fetcher=FakeOhlcvFetcher(fetched))
-
-        assert plan.source is SourceKind.CCXT
-        assert store.count_candles(BTC_5M) == 10
-        assert plan.window.start_ms == fetched[20].open_time_ms
-
-    async def test_auto_falls_back_to_the_store_when_the_exchange_is_unreachable(self) -> None:
+    async def test_auto_without_a_file_replays_the_store(self) -> None:
         store = InMemoryCandleStore(make_candles(count=7))
-        fetcher = FakeOhlcvFetcher(reachable=False)
 
-        plan = await prepare(
-            handlers.ReplayConfig(BTC_5M, replay_start_ms=5), store, fetcher=fetcher
-        )
+        plan = await prepare(ReplayConfig(BTC_5M, replay_start_ms=5), store)
 
-        assert fetcher.calls == 1
         assert plan == ReplayPlan(SourceKind.STORE, ReplayWindow(BTC_5M, 5, None), synthetic=False)
 
     async def test_auto_seeds_labelled_synthetic_candles_when_nothing_else_exists(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         store = InMemoryCandleStore()
-        config = handlers.ReplayConfig(BTC_5M, synthetic_candles=300)
+        config = ReplayConfig(BTC_5M, synthetic_candles=300)
 
         with caplog.at_level(logging.WARNING):
             plan = await prepare(config, store)
@@ -133,7 +116,7 @@ class TestPrepareReplay:
     async def test_a_store_seeded_with_synthetic_candles_stays_labelled_synthetic(self) -> None:
         store = InMemoryCandleStore(make_candles(count=3, synthetic=True))
 
-        plan = await prepare(handlers.ReplayConfig(BTC_5M, source="store"), store)
+        plan = await prepare(ReplayConfig(BTC_5M, source="store"), store)
 
         assert plan.source is SourceKind.STORE
         assert plan.synthetic
@@ -141,7 +124,7 @@ class TestPrepareReplay:
     async def test_explicit_ccxt_never_invents_data(self) -> None:
         store = InMemoryCandleStore()
 
-        plan = await prepare(handlers.ReplayConfig(BTC_5M, source="ccxt"), store)
+        plan = await prepare(ReplayConfig(BTC_5M, source="ccxt"), store)
 
         assert store.count_candles(BTC_5M) == 0
         assert plan.window.end_ms == plan.window.start_ms  # nothing to replay
@@ -149,7 +132,7 @@ class TestPrepareReplay:
 
     async def test_replay_limit_ends_the_window_after_that_many_candles(self) -> None:
         store = InMemoryCandleStore(make_candles(count=50))
-        config = handlers.ReplayConfig(
+        config = ReplayConfig(
             BTC_5M, source="store", replay_start_ms=START_MS + 10 * STEP, replay_limit=5
         )
 
@@ -218,7 +201,7 @@ class TestReplay:
         candles = make_candles(count=3)
         store = InMemoryCandleStore(candles)
         publisher = RecordingPublisher(failures=1)
-        await handlers.replay(
+        await replay_runner.replay(
             store_plan(),
             speed=FAST,
             store=store,

@@ -18,20 +18,22 @@ from crypto_trader.marketdata.domain.replay import (
 )
 from crypto_trader.marketdata.testing import BTC_5M, make_candles
 
+STEP = BTC_5M.timeframe_ms
+SPEED = 1500.0  # a 5m candle every 0.2 s
+
 
 class TestSourcePlan:
     def test_auto_with_a_replay_file_replays_only_the_file(self) -> None:
         assert source_plan("auto", has_replay_file=True) == (SourceKind.FILE,)
 
-    def test_auto_without_a_file_tries_exchange_then_store_then_synthetic(self) -> None:
+    def test_auto_without_a_file_replays_the_store_then_a_synthetic_series(self) -> None:
         assert source_plan("auto", has_replay_file=False) == (
-            SourceKind.CCXT,
             SourceKind.STORE,
             SourceKind.SYNTHETIC,
         )
 
-    def test_ccxt_falls_back_to_the_store_but_never_to_synthetic_data(self) -> None:
-        assert source_plan("ccxt", has_replay_file=False) == (SourceKind.CCXT, SourceKind.STORE)
+    def test_ccxt_replays_the_store_but_never_synthetic_data(self) -> None:
+        assert source_plan("ccxt", has_replay_file=False) == (SourceKind.STORE,)
 
     def test_store_replays_only_the_store(self) -> None:
         assert source_plan("store", has_replay_file=True) == (SourceKind.STORE,)
@@ -60,35 +62,64 @@ class TestPacing:
     def test_default_speed_replays_a_five_minute_candle_every_fifth_of_a_second(self) -> None:
         assert pacing_interval_seconds(300_000, 1500.0) == pytest.approx(0.2)
 
-    def test_speed_must_be_positive(self) -> None:
+    def test_speed_must_not_be_negative(self) -> None:
         with pytest.raises(ConfigurationError):
-            pacing_interval_seconds(300_000, 0)
+            pacing_interval_seconds(300_000, -1)
+
+    def test_speed_zero_is_unpaced(self) -> None:
+        pacer = ReplayPacer(STEP, 0)
+        assert pacing_interval_seconds(STEP, 0) == 0
+        assert [pacer.delay(10.0, STEP * n) for n in range(1, 4)] == [0, 0, 0]
 
     def test_publishes_the_first_candle_at_once_then_one_per_interval(self) -> None:
-        pacer = ReplayPacer(0.2)
-        assert pacer.delay(10.0) == 0
-        assert pacer.delay(10.05) == pytest.approx(0.15)
-        assert pacer.delay(10.2) == pytest.approx(0.2)
+        pacer = ReplayPacer(STEP, SPEED)
+        assert pacer.delay(10.0, STEP) == 0
+        assert pacer.delay(10.05, 2 * STEP) == pytest.approx(0.15)
+        assert pacer.delay(10.2, 3 * STEP) == pytest.approx(0.2)
+
+    def test_events_at_the_same_time_share_one_slot(self) -> None:
+        pacer = ReplayPacer(STEP, SPEED)
+        pacer.delay(10.0, STEP)
+        assert pacer.delay(10.0, 2 * STEP) == pytest.approx(0.2)
+        assert pacer.delay(10.2, 2 * STEP) == 0
+
+    def test_a_trade_inside_a_candle_waits_its_share_of_the_interval(self) -> None:
+        pacer = ReplayPacer(STEP, SPEED)
+        pacer.delay(10.0, STEP)
+        assert pacer.delay(10.0, STEP + STEP // 4) == pytest.approx(0.05)
+        assert pacer.delay(10.05, 2 * STEP) == pytest.approx(0.15)
+
+    def test_a_gap_in_the_data_costs_one_interval_not_its_length(self) -> None:
+        pacer = ReplayPacer(STEP, SPEED)
+        pacer.delay(10.0, STEP)
+        assert pacer.delay(10.0, 50 * STEP) == pytest.approx(0.2)
 
     def test_a_slightly_late_publish_catches_up_without_waiting(self) -> None:
-        pacer = ReplayPacer(0.2)
-        pacer.delay(10.0)
-        assert pacer.delay(10.25) == 0
-        assert pacer.delay(10.3) == pytest.approx(0.1)
+        pacer = ReplayPacer(STEP, SPEED)
+        pacer.delay(10.0, STEP)
+        assert pacer.delay(10.25, 2 * STEP) == 0
+        assert pacer.delay(10.3, 3 * STEP) == pytest.approx(0.1)
 
     def test_a_long_stall_restarts_the_schedule_instead_of_bursting(self) -> None:
-        pacer = ReplayPacer(0.2)
-        pacer.delay(10.0)
-        assert pacer.delay(15.0) == 0
-        assert pacer.delay(15.0) == pytest.approx(0.2)
+        pacer = ReplayPacer(STEP, SPEED)
+        pacer.delay(10.0, STEP)
+        assert pacer.delay(15.0, 2 * STEP) == 0
+        assert pacer.delay(15.0, 3 * STEP) == pytest.approx(0.2)
 
-    @given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=50))
-    def test_never_waits_longer_than_one_interval(self, gaps: list[float]) -> None:
-        pacer = ReplayPacer(0.2)
-        now = 0.0
-        for gap in gaps:
+    @given(
+        st.lists(
+            st.tuples(st.floats(min_value=0, max_value=0.5), st.integers(0, 3 * STEP)),
+            min_size=1,
+            max_size=50,
+        )
+    )
+    def test_never_waits_longer_than_one_interval(self, steps: list[tuple[float, int]]) -> None:
+        pacer = ReplayPacer(STEP, SPEED)
+        now, event_ms = 0.0, 0
+        for gap, advance_ms in steps:
             now += gap
-            wait = pacer.delay(now)
+            event_ms += advance_ms
+            wait = pacer.delay(now, event_ms)
             assert 0 <= wait <= 0.2 + 1e-9
             now += wait
 

@@ -60,7 +60,9 @@ def test_refuses_a_malformed_market_as_a_configuration_error(
     ("name", "value"),
     [
         ("CT_MARKETDATA_SOURCE", "kafka"),
-        ("CT_MARKETDATA_REPLAY_SPEED", "0"),
+        ("CT_MARKETDATA_REPLAY_SPEED", "-1"),
+        ("CT_MARKETDATA_REPLAY_SPEED", "fast"),
+        ("CT_MARKETDATA_REPLAY_MAX_LAG", "0"),
         ("CT_MARKETDATA_REPLAY_LIMIT", "-1"),
     ],
 )
@@ -70,3 +72,9 @@ def test_refuses_settings_that_cannot_work(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         MarketdataSettings()
+
+
+@pytest.mark.parametrize("value", ["max", "MAX", "0"])
+def test_max_replay_speed_means_unpaced(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CT_MARKETDATA_REPLAY_SPEED", value)
+    assert MarketdataSettings().replay_speed == 0

@@ -27,9 +27,16 @@ from crypto_trader.contracts.marketdata.v1.market_data_service_pb2_grpc import (
 )
 from crypto_trader.marketdata import handlers
 from crypto_trader.marketdata.adapters.candle_store import SqlAlchemyCandleStore
+from crypto_trader.marketdata.adapters.consumer_lag import JetStreamConsumerLag
 from crypto_trader.marketdata.adapters.exchanges import CcxtExchange
+from crypto_trader.marketdata.adapters.exchanges.ccxt_stream import (
+    CcxtStreamExchange,
+    candle_streams,
+)
 from crypto_trader.marketdata.adapters.grpc_server import MarketDataServicer, NatsCandleSubscriber
 from crypto_trader.marketdata.adapters.nats_publisher import NatsCandlePublisher, candle_closed
+from crypto_trader.marketdata.adapters.trade_publisher import NatsTradePublisher
+from crypto_trader.marketdata.adapters.trade_store import SqlAlchemyTradeStore
 from crypto_trader.marketdata.domain.failover import FailoverPolicy
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
 from crypto_trader.marketdata.domain.replay import (
@@ -40,9 +47,11 @@ from crypto_trader.marketdata.domain.replay import (
 )
 from crypto_trader.marketdata.domain.retention import RetentionPolicy
 from crypto_trader.marketdata.feed import run_live_feed
-from crypto_trader.marketdata.importer import import_into_store, migrate_store
+from crypto_trader.marketdata.importer import import_into_store, migrate_database
 from crypto_trader.marketdata.maintenance import RetentionStore, apply_retention
 from crypto_trader.marketdata.ports import LastPriceCache
+from crypto_trader.marketdata.replay_runner import FlowControl, TradeReplay, replay_markets
+from crypto_trader.marketdata.replay_source import ReplayConfig, prepare_replay
 from crypto_trader.marketdata.settings import MarketdataSettings
 
 log = logging.getLogger(__name__)
@@ -50,26 +59,24 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = market_data_service_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name
 
 
-def replay_config(settings: MarketdataSettings, symbol: str | None = None) -> handlers.ReplayConfig:
+def replay_config(settings: MarketdataSettings, symbol: str | None = None) -> ReplayConfig:
     """Take one market's replay parameters from the settings; a malformed one is a config error."""
     try:
         key = MarketKey.parse(settings.exchange, symbol or settings.symbol, settings.timeframe)
     except InvalidInput as error:
         raise ConfigurationError(f"market settings: {error}") from None
-    return handlers.ReplayConfig(
+    return ReplayConfig(
         key=key,
         source=settings.source,
         replay_file=settings.replay_file,
         replay_start_ms=settings.replay_start_ms,
         replay_limit=settings.replay_limit,
-        replay_speed=settings.replay_speed,
-        ccxt_candles=settings.ccxt_candles,
         synthetic_candles=settings.synthetic_candles,
         synthetic_seed=settings.synthetic_seed,
     )
 
 
-def replay_configs(settings: MarketdataSettings) -> list[handlers.ReplayConfig]:
+def replay_configs(settings: MarketdataSettings) -> list[ReplayConfig]:
     """Return the replay parameters of every configured market, the primary one first."""
     return [replay_config(settings, symbol) for symbol in settings.markets]
 
@@ -96,10 +103,16 @@ def check_failover(settings: MarketdataSettings) -> None:
         raise ConfigurationError(f"live provider settings: {error}") from None
 
 
-class _Unreachable:
-    # The live probe already found the exchange silent: the replay goes straight to the store.
-    async def fetch_recent(self, key: MarketKey, *, limit: int) -> list[Candle]:  # noqa: ARG002
-        raise RetryableError(f"{key.exchange} did not answer the live probe")
+def _flow_control(settings: MarketdataSettings, bus: NatsBus, root: str) -> FlowControl | None:
+    # Paced replays keep their schedule; only "max" speed is held back by slow consumers.
+    if settings.replay_speed > 0:
+        return None
+    lag = JetStreamConsumerLag(
+        bus,
+        stream=streams.candle_stream(root).name,
+        stale_seconds=settings.replay_consumer_idle_seconds,
+    )
+    return FlowControl(lag, settings.replay_max_lag)
 
 
 class _NatsFormingPublisher:
@@ -191,7 +204,7 @@ async def _answers(exchange: CcxtExchange, key: MarketKey, *, timeout_seconds: f
 @dataclass(frozen=True, slots=True)
 class _Markets:
     settings: MarketdataSettings
-    configs: list[handlers.ReplayConfig]
+    configs: list[ReplayConfig]
     statuses: list[ReplayStatus]
     store: SqlAlchemyCandleStore
     publisher: NatsCandlePublisher
@@ -201,6 +214,8 @@ class _Markets:
     stop: asyncio.Event
     # Markets whose history is replayed, which retention leaves alone; live ones leave the set.
     replayed: set[MarketKey]
+    trades: TradeReplay
+    flow: FlowControl | None
 
     async def run(self) -> None:
         source = self.settings.source
@@ -219,10 +234,11 @@ class _Markets:
                     await self._run_live(exchanges)
                     return
         # "ccxt" and "auto" went live above when they could; the other sources never fetch.
-        await self._replay(_Unreachable())
+        await self._replay()
 
     def _exchange(self, provider: str) -> CcxtExchange:
-        return CcxtExchange(
+        websocket = self.settings.live_transport == "websocket"
+        return (CcxtStreamExchange if websocket else CcxtExchange)(
             provider,
             clock=self.clock,
             timeout_seconds=self.settings.exchange_timeout_seconds,
@@ -268,16 +284,18 @@ class _Markets:
             base_backoff_ms=settings.failover_base_backoff_ms,
             max_backoff_ms=settings.failover_max_backoff_ms,
             probe_interval_ms=settings.failover_probe_interval_ms,
+            # Exchanges without a kline stream (ccxt's ``has``) are polled, as with "rest".
+            streams=candle_streams(exchanges) if settings.live_transport == "websocket" else None,
+            forming=self.forming.publish_forming,
         )
 
-    async def _replay(self, fetcher: _Unreachable) -> None:
+    async def _replay(self) -> None:
         plans = []
         for config in self.configs:
             plans.append(
-                await handlers.prepare_replay(
+                await prepare_replay(
                     config,
                     store=self.store,
-                    fetcher=fetcher,
                     import_file=functools.partial(
                         import_into_store,
                         self.store,
@@ -290,7 +308,7 @@ class _Markets:
             )
             if self.stop.is_set():
                 return
-        await handlers.replay_markets(
+        await replay_markets(
             plans,
             speed=self.settings.replay_speed,
             store=self.store,
@@ -302,6 +320,8 @@ class _Markets:
             },
             stop=self.stop,
             prices=self.prices,
+            trades=self.trades,
+            flow=self.flow,
         )
 
 
@@ -323,7 +343,10 @@ async def run(
     check_failover(settings)
     root = settings.infra.subject_root
     serve_metrics(settings.metrics_port, host=settings.metrics_host)
-    store = await asyncio.to_thread(migrate_store, settings.infra.database_url_for("marketdata"))
+    engine = await asyncio.to_thread(
+        migrate_database, settings.infra.database_url_for("marketdata")
+    )
+    store = SqlAlchemyCandleStore(engine)
     # The replayed markets are known before their source is ready, so GetTicker never shows a price
     # from the replay's future while the source loads.
     statuses = [ReplayStatus(key=config.key) for config in configs]
@@ -375,6 +398,10 @@ async def run(
             clock,
             stop,
             replayed={config.key for config in configs},
+            trades=TradeReplay(
+                SqlAlchemyTradeStore(engine), NatsTradePublisher(bus, root=root, clock=clock)
+            ),
+            flow=_flow_control(settings, bus, root),
         )
         replay = asyncio.create_task(markets.run(), name="marketdata-replay")
         # A replay that fails stops the service (the supervisor restarts it and the replay resumes

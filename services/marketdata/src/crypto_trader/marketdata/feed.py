@@ -1,4 +1,4 @@
-"""Live candle feed: poll a provider for closed candles, fail over, never skip or repeat one."""
+"""Live candle feed: poll or stream a provider's closed candles, fail over, never skip or repeat."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from crypto_trader.common.clock import Clock
-from crypto_trader.common.errors import ConfigurationError, RetryableError
+from crypto_trader.common.errors import ConfigurationError, InvalidInput, RetryableError
 from crypto_trader.common.metrics import PROVIDER_SWITCHES
 from crypto_trader.common.model import Candle
 from crypto_trader.marketdata.domain.failover import FailoverPolicy, ProviderSwitch
@@ -40,6 +40,26 @@ class CandleSource(Protocol):
         RetryableError
             When the provider cannot answer now.
         """
+        ...
+
+
+class CandleStream(Protocol):
+    """One provider's live kline stream (a websocket through ccxt.pro, or a fake)."""
+
+    async def watch_candles(
+        self, symbol: str, timeframe: str, *, timeout_seconds: float
+    ) -> CandleBatch:
+        """Wait up to ``timeout_seconds`` for updates; return what they closed and the forming one.
+
+        Raises
+        ------
+        RetryableError
+            When the stream failed (disconnect, timeout); the next call subscribes afresh.
+        """
+        ...
+
+    async def stop_watching(self, symbol: str, timeframe: str) -> None:
+        """Stop following the market's klines and forget its partial candles."""
         ...
 
 
@@ -189,6 +209,145 @@ class LiveCandleFeed:
             self._on_switch(switch)
 
 
+class StreamingCandleFeed(LiveCandleFeed):
+    """A live feed that follows the current provider's kline stream between REST catch-ups.
+
+    Whenever the feed (re)starts following a provider it first catches up over REST from the last
+    candle handed over (the polling feed's ``poll``, failover and probes included). The stream's
+    closed candles are then handed over only while each one directly follows the cursor. A stream
+    error counts as a failure of the provider in the failover policy, and the next REST catch-up,
+    on whichever provider the policy picks, fills the gap; a missed candle, or a close the stream
+    has not brought ``poll_seconds`` after it was due, also sends the feed back to REST. Providers
+    without a stream are polled. The stream's forming candles go to ``forming`` (lossy).
+    """
+
+    def __init__(
+        self,
+        key: MarketKey,
+        sources: Mapping[str, CandleSource],
+        policy: FailoverPolicy,
+        sink: CandleSink,
+        *,
+        streams: Mapping[str, CandleStream],
+        forming: CandleSink | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(key, sources, policy, sink, **options)
+        self._streams = dict(streams)
+        self._forming = forming
+        self._following: str | None = None
+        self._caught_up_ms = self._clock.now_ms()
+
+    async def run(self, stop: asyncio.Event, *, poll_seconds: float = 5.0) -> None:
+        """Stream (or poll) until ``stop`` is set, catching up over REST after every break."""
+        try:
+            while not stop.is_set():
+                provider = self.policy.current if await self._catch_up() else None
+                stream = None if provider is None else self._streams.get(provider)
+                await self._follow_only(provider if stream is not None else None)
+                if provider is not None and stream is not None:
+                    try:
+                        await self._follow(provider, stream, stop, poll_seconds)
+                        continue
+                    except _SinkRefused as error:
+                        log.warning("candle of %s not handed over yet: %s", self.key, error)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self._sleep_seconds(poll_seconds))
+                except TimeoutError:
+                    pass
+        finally:
+            await self._follow_only(None)
+
+    async def _catch_up(self) -> bool:
+        # True when the current provider answered: the stream may take over from the cursor.
+        try:
+            await self.poll()
+        except RetryableError as error:
+            log.warning("candle of %s not handed over yet: %s", self.key, error)
+            return False
+        self._caught_up_ms = self._clock.now_ms()
+        return self.policy.wait_ms(self._caught_up_ms) == 0
+
+    async def _follow(
+        self, provider: str, stream: CandleStream, stop: asyncio.Event, poll_seconds: float
+    ) -> None:
+        step = self.key.timeframe_ms
+        while not stop.is_set():
+            try:
+                batch = await self._watch(stream, stop, self._sleep_seconds(poll_seconds))
+            except RetryableError as error:
+                self._report(self.policy.record_failure(provider, self._clock.now_ms(), str(error)))
+                log.warning("stream of %s from %s failed: %s", self.key, provider, error)
+                await self._follow_only(None)
+                return
+            except InvalidInput as error:
+                # The exchange streams, but not this market or timeframe: poll it instead.
+                log.warning("no stream of %s from %s, polling it: %s", self.key, provider, error)
+                await self._follow_only(None)
+                del self._streams[provider]
+                return
+            if batch is None:
+                return
+            if batch.forming is not None:
+                await self._announce_forming(batch.forming)
+            for candle in batch.closed:
+                last = self.last_open_time_ms
+                if last is not None and candle.open_time_ms <= last:
+                    continue
+                if last is not None and candle.open_time_ms != last + step:
+                    return  # the stream skipped a candle: REST fills the gap first
+                await self._emit(candle)
+            # On a backup provider, go back to REST every round: that is where probes happen.
+            if self._overdue(poll_seconds) or provider != self.policy.preferred:
+                return
+
+    async def _watch(
+        self, stream: CandleStream, stop: asyncio.Event, timeout_seconds: float
+    ) -> CandleBatch | None:
+        # None when told to stop: a quiet stream must not hold up a shutdown.
+        watch = asyncio.ensure_future(
+            stream.watch_candles(
+                self.key.symbol, self.key.timeframe, timeout_seconds=timeout_seconds
+            )
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({watch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not watch.done():
+                watch.cancel()
+        return watch.result() if watch.done() and not watch.cancelled() else None
+
+    def _overdue(self, poll_seconds: float) -> bool:
+        now = self._clock.now_ms()
+        grace = int(poll_seconds * 1000)
+        if now - self._caught_up_ms < grace:
+            return False
+        step = self.key.timeframe_ms
+        if self.last_open_time_ms is None:
+            return now >= self._caught_up_ms + step + grace
+        return now >= self.last_open_time_ms + 2 * step + grace
+
+    async def _announce_forming(self, candle: Candle) -> None:
+        if self._forming is None:
+            return
+        try:
+            own = dataclasses.replace(candle, exchange=self.key.exchange, closed=False)
+            await self._forming(own)
+        except RetryableError as error:
+            # Forming updates are lossy by design: the stream brings a newer one.
+            log.info("forming candle of %s not published: %s", self.key, error)
+
+    async def _follow_only(self, provider: str | None) -> None:
+        # Stop the stream of the provider followed until now when another one (or none) takes over.
+        if self._following is not None and self._following != provider:
+            stream = self._streams.get(self._following)
+            if stream is not None:
+                await stream.stop_watching(self.key.symbol, self.key.timeframe)
+        self._following = provider
+
+
 class _SinkRefused(RetryableError):
     """The sink, not the provider, failed: no failover, the same candle goes out next time."""
 
@@ -209,8 +368,14 @@ def build_feed(
     max_backoff_ms: int = 60_000,
     probe_interval_ms: int = 30_000,
     on_switch: SwitchListener | None = None,
+    streams: Mapping[str, CandleStream] | None = None,
+    forming: CandleSink | None = None,
 ) -> LiveCandleFeed:
-    """Build a feed over the sources, preferring them in the mapping's order."""
+    """Build a feed over the sources, preferring them in the mapping's order.
+
+    With ``streams`` (the providers that have a kline stream) the feed follows them and polls the
+    others; without, it polls every provider.
+    """
     policy = FailoverPolicy(
         str(key),
         list(sources),
@@ -218,6 +383,18 @@ def build_feed(
         max_backoff_ms=max_backoff_ms,
         probe_interval_ms=probe_interval_ms,
     )
+    if streams is not None:
+        return StreamingCandleFeed(
+            key,
+            sources,
+            policy,
+            sink,
+            streams=streams,
+            forming=forming,
+            clock=clock,
+            last_open_time_ms=last_open_time_ms,
+            on_switch=on_switch,
+        )
     return LiveCandleFeed(
         key,
         sources,
@@ -242,6 +419,8 @@ async def run_live_feed(
     max_backoff_ms: int = 60_000,
     probe_interval_ms: int = 30_000,
     on_switch: SwitchListener | None = None,
+    streams: Mapping[str, CandleStream] | None = None,
+    forming: CandleSink | None = None,
 ) -> LiveCandleFeed:
     """Feed the market's closed candles to the sink until ``stop``; return the feed (its state)."""
     feed = build_feed(
@@ -254,6 +433,8 @@ async def run_live_feed(
         max_backoff_ms=max_backoff_ms,
         probe_interval_ms=probe_interval_ms,
         on_switch=on_switch,
+        streams=streams,
+        forming=forming,
     )
     await feed.run(stop, poll_seconds=poll_seconds)
     return feed

@@ -1,4 +1,4 @@
-"""What the handlers need from the outside world, as protocols (SQLAlchemy, NATS, ccxt, fakes)."""
+"""What the use cases need from the outside world, as protocols (SQLAlchemy, NATS, ccxt, fakes)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from crypto_trader.common.model import Candle
 from crypto_trader.contracts.marketdata.v1 import market_data_pb2
 from crypto_trader.marketdata.domain.import_report import ImportReport
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
+from crypto_trader.marketdata.domain.trade import TradeOrder, TradeTick
 
 
 class CandleStore(Protocol):
@@ -104,16 +105,53 @@ class LastPriceCache(Protocol):
         ...
 
 
-class OhlcvFetcher(Protocol):
-    """Recent closed candles from an exchange's public API."""
+class TradeStore(Protocol):
+    """Public trades, stored once per exchange, symbol and trade id, plus the replay's cursors."""
 
-    async def fetch_recent(self, key: MarketKey, *, limit: int) -> list[Candle]:
-        """Return up to ``limit`` recent closed candles, oldest first.
+    def add_trades(self, trades: Sequence[TradeTick]) -> int:
+        """Store the trades not stored yet and return how many were new."""
+        ...
+
+    def read_trades(
+        self,
+        exchange: str,
+        symbol: str,
+        *,
+        start_ms: int = 0,
+        end_ms: int | None = None,
+        after: TradeOrder | None = None,
+        limit: int | None = None,
+    ) -> list[TradeTick]:
+        """Return trades stamped in [start_ms, end_ms), past ``after``, in replay order."""
+        ...
+
+    def load_trade_cursor(self, exchange: str, symbol: str) -> TradeOrder | None:
+        """Return the replay order of the last trade published, or None before the first."""
+        ...
+
+    def save_trade_cursor(self, trade: TradeTick) -> None:
+        """Remember the last trade published."""
+        ...
+
+
+class TradePublisher(Protocol):
+    """Announce public trades to the rest of the platform."""
+
+    async def publish_trade(self, trade: TradeTick) -> None:
+        """Publish one trade (lossy, like the live feed's); RetryableError when the bus is away."""
+        ...
+
+
+class ConsumerLag(Protocol):
+    """How far the consumers of the candle stream are behind what was published."""
+
+    async def lag(self) -> int:
+        """Return the most candles any live durable consumer has not acknowledged yet.
 
         Raises
         ------
         RetryableError
-            When the exchange cannot be reached or refuses the request.
+            When the broker cannot tell now.
         """
         ...
 

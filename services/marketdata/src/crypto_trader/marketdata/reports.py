@@ -92,7 +92,7 @@ def _bar(row: tuple[Any, ...] | None, unreadable: Counter[str]) -> RawBar | None
         unreadable[candle_files.REASON_MALFORMED] += 1
         return None
     try:
-        open_time = candle_files._time_ms(row[0])
+        open_time = candle_files.epoch_ms(row[0])
     except (ValueError, TypeError, ArithmeticError, OverflowError):
         unreadable[candle_files.REASON_BAD_TIME] += 1
         return None

@@ -8,9 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from crypto_trader.common.errors import InvalidInput, RetryableError
-from crypto_trader.common.model import Candle
+from crypto_trader.common.model import Candle, Side
 from crypto_trader.marketdata.domain.import_report import ImportReport
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
+from crypto_trader.marketdata.domain.trade import TradeOrder, TradeTick
 
 BTC_5M = MarketKey("binance", "BTC/USDT", "5m")
 START_MS = 1_606_780_800_000  # 2020-12-01 00:00 UTC
@@ -146,21 +147,6 @@ class RecordingPublisher:
             self._stop.set()
 
 
-class FakeOhlcvFetcher:
-    """Return prepared candles, or fail as an unreachable exchange does."""
-
-    def __init__(self, candles: Sequence[Candle] = (), *, reachable: bool = True) -> None:
-        self._candles = list(candles)
-        self._reachable = reachable
-        self.calls = 0
-
-    async def fetch_recent(self, key: MarketKey, *, limit: int) -> list[Candle]:
-        self.calls += 1
-        if not self._reachable:
-            raise RetryableError("exchange unreachable")
-        return [candle for candle in self._candles if _key(candle) == key][-limit:]
-
-
 class FakeFileImport:
     """Store prepared candles as if they came from a file."""
 
@@ -201,3 +187,104 @@ class FakePriceCache:
             return False
         self.prices[(exchange, symbol)] = (price, ts_ms)
         return True
+
+
+def make_trades(
+    key: MarketKey = BTC_5M,
+    *,
+    times_ms: Sequence[int],
+    first_id: int = 1000,
+    price: Decimal = Decimal("100.5"),
+) -> list[TradeTick]:
+    """Build valid trades at the given times with rising numeric ids, alternating sides."""
+    return [
+        TradeTick(
+            exchange=key.exchange,
+            symbol=key.symbol,
+            trade_id=str(first_id + index),
+            ts_event=time_ms,
+            side=Side.BUY if index % 2 == 0 else Side.SELL,
+            price=price + index,
+            amount=Decimal("0.25"),
+        )
+        for index, time_ms in enumerate(times_ms)
+    ]
+
+
+class InMemoryTradeStore:
+    """A trade store and trade cursors held in dicts."""
+
+    def __init__(self, trades: Sequence[TradeTick] = ()) -> None:
+        self.trades: dict[tuple[str, str, str], TradeTick] = {}
+        self.cursors: dict[tuple[str, str], TradeOrder] = {}
+        self.cursor_saves = 0
+        self.add_trades(trades)
+
+    def add_trades(self, trades: Sequence[TradeTick]) -> int:
+        stored = 0
+        for trade in trades:
+            key = (trade.exchange, trade.symbol, trade.trade_id)
+            if key not in self.trades:
+                self.trades[key] = trade
+                stored += 1
+        return stored
+
+    def read_trades(
+        self,
+        exchange: str,
+        symbol: str,
+        *,
+        start_ms: int = 0,
+        end_ms: int | None = None,
+        after: TradeOrder | None = None,
+        limit: int | None = None,
+    ) -> list[TradeTick]:
+        selected = sorted(
+            (
+                trade
+                for (trade_exchange, trade_symbol, _), trade in self.trades.items()
+                if (trade_exchange, trade_symbol) == (exchange, symbol)
+                and trade.ts_event >= start_ms
+                and (end_ms is None or trade.ts_event < end_ms)
+                and (after is None or trade.order > after)
+            ),
+            key=lambda trade: trade.order,
+        )
+        return selected if limit is None else selected[:limit]
+
+    def load_trade_cursor(self, exchange: str, symbol: str) -> TradeOrder | None:
+        return self.cursors.get((exchange, symbol))
+
+    def save_trade_cursor(self, trade: TradeTick) -> None:
+        self.cursors[(trade.exchange, trade.symbol)] = trade.order
+        self.cursor_saves += 1
+
+
+class RecordingTradePublisher:
+    """Record published trades, in the order they went out."""
+
+    def __init__(self) -> None:
+        self.published: list[TradeTick] = []
+
+    async def publish_trade(self, trade: TradeTick) -> None:
+        self.published.append(trade)
+
+
+class FakeConsumerLag:
+    """Report the lag of a consumer that reads ``reads_per_check`` candles between two readings.
+
+    ``published`` is the count of candles the replay has put out (the test wires it to a
+    publisher); the consumer can never have read more than that.
+    """
+
+    def __init__(self, publisher: RecordingPublisher, *, reads_per_check: int) -> None:
+        self._publisher = publisher
+        self._reads_per_check = reads_per_check
+        self.read = 0
+        self.checks = 0
+
+    async def lag(self) -> int:
+        self.checks += 1
+        self.read = min(len(self._publisher.published), self.read + self._reads_per_check)
+        lag = len(self._publisher.published) - self.read
+        return lag

@@ -48,15 +48,21 @@ _SQLITE_INSERT = (
     "open, high, low, close, volume, synthetic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Bulk reads aggregate each column into one binary float8[]/int8[] value: one row per part instead
-# of a million, parsed by numpy. The numeric -> float8 cast costs the server most, so the store
-# splits large ranges over a few pooled connections that cast in parallel.
+# of a million, parsed by numpy. Prices come from the float8 copies the database keeps beside the
+# exact NUMERIC columns (a numeric -> float8 cast on every read cost the server most of the time);
+# the store still splits large ranges over a few pooled connections that aggregate in parallel.
 _ARRAY_HEADER = 20  # ndim, flags, element oid, length, lower bound (one dimension)
 _INT8_ARRAY, _FLOAT8_ARRAY = 1016, 1022
 _READ_ARRAYS = (
-    "SELECT array_agg(open_time_ms), array_agg(open::float8), array_agg(high::float8), "
-    "array_agg(low::float8), array_agg(close::float8), array_agg(volume::float8) "
+    "SELECT array_agg(open_time_ms), array_agg(open_float), array_agg(high_float), "
+    "array_agg(low_float), array_agg(close_float), array_agg(volume_float) "
     "FROM marketdata_candles WHERE exchange = %s AND symbol = %s AND timeframe = %s "
     "AND open_time_ms >= %s AND open_time_ms < %s"
+)
+_SQLITE_READ = (
+    "SELECT open_time_ms, open_float, high_float, low_float, close_float, volume_float "
+    "FROM marketdata_candles WHERE exchange = ? AND symbol = ? AND timeframe = ? "
+    "AND open_time_ms >= ? AND open_time_ms < ? ORDER BY open_time_ms"
 )
 
 
@@ -181,13 +187,7 @@ def sqlite_read(driver: Any, key: MarketKey, start_ms: int, end_ms: int) -> dict
     """Return the range's columns from SQLite as numpy arrays, oldest first."""
     cursor = driver.cursor()
     try:
-        cursor.execute(
-            "SELECT open_time_ms, CAST(open AS REAL), CAST(high AS REAL), CAST(low AS REAL), "
-            "CAST(close AS REAL), CAST(volume AS REAL) FROM marketdata_candles "
-            "WHERE exchange = ? AND symbol = ? AND timeframe = ? AND open_time_ms >= ? "
-            "AND open_time_ms < ? ORDER BY open_time_ms",
-            (key.exchange, key.symbol, key.timeframe, start_ms, end_ms),
-        )
+        cursor.execute(_SQLITE_READ, (key.exchange, key.symbol, key.timeframe, start_ms, end_ms))
         rows = cursor.fetchall()
     finally:
         cursor.close()

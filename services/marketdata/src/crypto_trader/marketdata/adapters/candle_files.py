@@ -81,14 +81,12 @@ def read_candle_file(path: Path, *, exchange: str, symbol: str, timeframe: str) 
 
 
 def _raw_rows(path: Path) -> Iterator[RawRow | None]:
-    suffixes = [suffix.lower() for suffix in path.suffixes]
-    compressed = suffixes[-1:] == [".gz"]
-    kind = suffixes[-2] if compressed and len(suffixes) > 1 else suffixes[-1] if suffixes else ""
+    kind, compressed = file_kind(path)
     if kind == ".json":
-        with _open_text(path, compressed) as stream:
+        with open_text(path, compressed) as stream:
             yield from _json_rows(stream)
     elif kind in (".csv", ".txt"):
-        with _open_text(path, compressed) as stream:
+        with open_text(path, compressed) as stream:
             yield from _csv_rows(stream)
     elif kind in (".feather", ".arrow", ".ipc", ".parquet") and not compressed:
         yield from _arrow_rows(path, parquet=kind == ".parquet")
@@ -99,7 +97,16 @@ def _raw_rows(path: Path) -> Iterator[RawRow | None]:
         )
 
 
-def _open_text(path: Path, compressed: bool) -> IO[str]:
+def file_kind(path: Path) -> tuple[str, bool]:
+    """Return a file's format suffix (``.json`` for ``x.json.gz``) and whether it is gzipped."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    compressed = suffixes[-1:] == [".gz"]
+    kind = suffixes[-2] if compressed and len(suffixes) > 1 else suffixes[-1] if suffixes else ""
+    return kind, compressed
+
+
+def open_text(path: Path, compressed: bool) -> IO[str]:
+    """Open a (possibly gzipped) UTF-8 text file for the csv and json readers."""
     if compressed:
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
     return path.open(encoding="utf-8", newline="")
@@ -131,7 +138,7 @@ def _csv_rows(stream: IO[str]) -> Iterator[RawRow | None]:
     first = next(reader, None)
     if first is None:
         return
-    if first and _looks_like_number(first[0]):
+    if first and looks_like_number(first[0]):
         # No header: Binance public-data kline layout, open time (ms or µs) then o, h, l, c, v.
         columns: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
         rows: Iterable[list[str]] = itertools.chain([first], reader)
@@ -147,7 +154,8 @@ def _csv_rows(stream: IO[str]) -> Iterator[RawRow | None]:
         yield tuple(cells[index].strip() for index in columns)  # type: ignore[misc]
 
 
-def _looks_like_number(text: str) -> bool:
+def looks_like_number(text: str) -> bool:
+    """Tell whether a text cell holds a decimal number."""
     try:
         Decimal(text.strip())
     except ArithmeticError:
@@ -171,15 +179,7 @@ def _header_columns(header: Sequence[str]) -> tuple[int, ...]:
 
 
 def _arrow_rows(path: Path, *, parquet: bool) -> Iterator[RawRow | None]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyarrow import feather
-    from pyarrow import parquet as pq
-
-    try:
-        table = pq.read_table(path) if parquet else feather.read_table(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInput(f"cannot read {path.name}: {error}") from None
+    table = read_arrow_table(path, parquet=parquet)
     names = {name.lower(): name for name in table.column_names}
     time_name = next((names[name] for name in TIME_COLUMNS if name in names), None)
     missing = [name for name in VALUE_COLUMNS if name not in names]
@@ -187,19 +187,35 @@ def _arrow_rows(path: Path, *, parquet: bool) -> Iterator[RawRow | None]:
         raise InvalidInput(
             f"{path.name} columns {table.column_names} lack {missing or 'a time column'}"
         )
-    times = table.column(time_name)
-    if pa.types.is_timestamp(times.type):
-        units: dict[str, int | Decimal] = {"s": Decimal("0.001"), "ms": 1, "us": 1000, "ns": 10**6}
-        per_ms = units[times.type.unit]
-        raw = pc.cast(times, pa.int64()).to_pylist()
-        time_values: list[Any] = [
-            None if value is None else _ArrowTime(value, per_ms) for value in raw
-        ]
-    else:
-        time_values = times.to_pylist()
+    time_values = arrow_times(table.column(time_name))
     values = [table.column(names[name]).to_pylist() for name in VALUE_COLUMNS]
     for index, open_time in enumerate(time_values):
         yield (open_time, *(column[index] for column in values))
+
+
+def read_arrow_table(path: Path, *, parquet: bool) -> Any:
+    """Read a feather or parquet file into a pyarrow Table; raise InvalidInput if unreadable."""
+    import pyarrow as pa
+    from pyarrow import feather
+    from pyarrow import parquet as pq
+
+    try:
+        return pq.read_table(path) if parquet else feather.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidInput(f"cannot read {path.name}: {error}") from None
+
+
+def arrow_times(times: Any) -> list[Any]:
+    """Return an arrow time column's values for ``epoch_ms`` (timestamps keep their unit)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_timestamp(times.type):
+        return list(times.to_pylist())
+    units: dict[str, int | Decimal] = {"s": Decimal("0.001"), "ms": 1, "us": 1000, "ns": 10**6}
+    per_ms = units[times.type.unit]
+    raw = pc.cast(times, pa.int64()).to_pylist()
+    return [None if value is None else _ArrowTime(value, per_ms) for value in raw]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +223,9 @@ class _ArrowTime:
     value: int
     per_ms: int | Decimal
 
-    def milliseconds(self) -> int:
+    def milliseconds(self, *, floor: bool) -> int:
         quotient = Decimal(self.value) / Decimal(self.per_ms)
-        if quotient != quotient.to_integral_value():
+        if quotient != quotient.to_integral_value() and not floor:
             raise ValueError("sub-millisecond open time")
         return int(quotient)
 
@@ -217,21 +233,25 @@ class _ArrowTime:
 # ------------------------------------------------------------------------------------ validation
 
 
-def _time_ms(value: Any) -> int:
+def epoch_ms(value: Any, *, floor: bool = False) -> int:
+    """Read a time (epoch s/ms/µs/ns, ISO text, datetime) as epoch milliseconds.
+
+    A time finer than a millisecond raises ValueError, or is floored when ``floor`` is set.
+    """
     if isinstance(value, _ArrowTime):
-        return value.milliseconds()
+        return value.milliseconds(floor=floor)
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         elapsed = moment - _EPOCH
-        if elapsed % _MILLISECOND:
+        if elapsed % _MILLISECOND and not floor:
             raise ValueError("sub-millisecond open time")
         return elapsed // _MILLISECOND
     if isinstance(value, date):
-        return _time_ms(datetime(value.year, value.month, value.day, tzinfo=UTC))
+        return epoch_ms(datetime(value.year, value.month, value.day, tzinfo=UTC))
     if isinstance(value, bool):
         raise ValueError("boolean time")
-    if isinstance(value, str) and not _looks_like_number(value):
-        return _time_ms(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    if isinstance(value, str) and not looks_like_number(value):
+        return epoch_ms(datetime.fromisoformat(value.strip().replace("Z", "+00:00")), floor=floor)
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if number != number.to_integral_value() or number < 0:
         raise ValueError(f"not an integral epoch time: {value!r}")
@@ -241,13 +261,14 @@ def _time_ms(value: Any) -> int:
         if epoch < limit:
             if divisor is None:
                 return epoch * 1000
-            if epoch % divisor:
+            if epoch % divisor and not floor:
                 raise ValueError("sub-millisecond open time")
             return epoch // divisor
     raise ValueError(f"epoch time out of range: {value!r}")
 
 
-def _number(value: Any, field: str) -> Decimal:
+def exact_number(value: Any, field: str) -> Decimal:
+    """Read a cell as an exact Decimal (floats to 15 significant digits); raise InvalidInput."""
     if isinstance(value, float):
         # 15 significant digits: see the module docstring. NaN/inf stay non-finite and are rejected.
         value = Decimal(format(value, ".15g"))
@@ -258,13 +279,13 @@ def _number(value: Any, field: str) -> Decimal:
 
 def _candle(key: MarketKey, step_ms: int, row: RawRow, counts: Counter[str]) -> Candle | None:
     try:
-        open_time = _time_ms(row[0])
+        open_time = epoch_ms(row[0])
     except (ValueError, TypeError, ArithmeticError, OverflowError):
         counts[REASON_BAD_TIME] += 1
         return None
     try:
         o, h, low, c, v = (
-            _number(value, name) for value, name in zip(row[1:], VALUE_COLUMNS, strict=True)
+            exact_number(value, name) for value, name in zip(row[1:], VALUE_COLUMNS, strict=True)
         )
     except InvalidInput:
         counts[REASON_NOT_FINITE] += 1

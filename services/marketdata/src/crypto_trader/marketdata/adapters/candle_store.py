@@ -1,4 +1,4 @@
-"""SQLAlchemy candle store and replay cursors (PostgreSQL and SQLite): each candle stored once.
+"""SQLAlchemy candle store (PostgreSQL, SQLite): candles stored once, replay cursors, outages.
 
 Bulk paths bypass SQLAlchemy's per-row work: PostgreSQL ingests through COPY into a temporary table
 then ``INSERT ... ON CONFLICT DO NOTHING`` (so a re-ingest stays idempotent), SQLite through the
@@ -26,7 +26,13 @@ from crypto_trader.marketdata.adapters.candle_bulk import (
     sqlite_ingest,
     sqlite_read,
 )
-from crypto_trader.marketdata.adapters.tables import candles, replay_cursors
+from crypto_trader.marketdata.adapters.tables import (
+    CANDLE_COLUMNS,
+    candles,
+    exchange_outages,
+    replay_cursors,
+)
+from crypto_trader.marketdata.domain.gap_repair import OpenTimeRange
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
 
 if TYPE_CHECKING:
@@ -187,7 +193,7 @@ class SqlAlchemyCandleStore:
         With ``from_end`` the newest ``limit`` candles of the range are returned, oldest first.
         """
         order = candles.c.open_time_ms.desc() if from_end else candles.c.open_time_ms.asc()
-        query = self._range(select(candles), key, start_ms, end_ms).order_by(order)
+        query = self._range(select(*CANDLE_COLUMNS), key, start_ms, end_ms).order_by(order)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as connection:
@@ -285,6 +291,48 @@ class SqlAlchemyCandleStore:
         statement = statement.on_conflict_do_update(
             index_elements=["exchange", "symbol", "timeframe"],
             set_={"last_published_open_time_ms": open_time_ms, "updated_at_ms": now},
+        )
+        with self._engine.begin() as connection:
+            connection.execute(statement)
+
+    # ------------------------------------------------------------------------ exchange outages
+
+    def load_outages(self, key: MarketKey) -> list[OpenTimeRange]:
+        """Return the ranges the market's exchange was found to have no candles in, oldest first."""
+        query = (
+            select(exchange_outages.c.start_ms, exchange_outages.c.end_ms)
+            .where(
+                exchange_outages.c.exchange == key.exchange,
+                exchange_outages.c.symbol == key.symbol,
+                exchange_outages.c.timeframe == key.timeframe,
+            )
+            .order_by(exchange_outages.c.start_ms)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [OpenTimeRange(int(row[0]), int(row[1])) for row in rows]
+
+    def save_outages(self, key: MarketKey, ranges: Sequence[OpenTimeRange]) -> None:
+        """Remember ranges the exchange has no candles in; one of the same start is replaced."""
+        if not ranges:
+            return
+        now = self._clock.now_ms()
+        statement = self._dialect.insert(exchange_outages).values(
+            [
+                {
+                    "exchange": key.exchange,
+                    "symbol": key.symbol,
+                    "timeframe": key.timeframe,
+                    "start_ms": found.start_ms,
+                    "end_ms": found.end_ms,
+                    "recorded_at_ms": now,
+                }
+                for found in ranges
+            ]
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["exchange", "symbol", "timeframe", "start_ms"],
+            set_={"end_ms": statement.excluded.end_ms, "recorded_at_ms": now},
         )
         with self._engine.begin() as connection:
             connection.execute(statement)

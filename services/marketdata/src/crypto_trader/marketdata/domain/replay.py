@@ -1,4 +1,4 @@
-"""Replay rules: which sources to try, which candles to replay, how fast, and the progress made."""
+"""Replay rules: which sources to try, what to replay in which order, how fast, and progress."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from crypto_trader.common.errors import ConfigurationError
 from crypto_trader.common.ids import stable_id
 from crypto_trader.common.model import Candle
 from crypto_trader.marketdata.domain.market import MarketKey
+from crypto_trader.marketdata.domain.trade import TradeTick
 
 
 class SourceKind(enum.StrEnum):
@@ -23,8 +24,9 @@ class SourceKind(enum.StrEnum):
 def source_plan(requested: str, *, has_replay_file: bool) -> tuple[SourceKind, ...]:
     """Return the sources to try, in order, for the configured ``source`` setting.
 
-    An unreachable exchange never stops the service: "ccxt" falls back to the store, and "auto" ends
-    with a synthetic series so that the platform always has candles to run on.
+    The exchange is never a replay source: "ccxt" and "auto" follow it live when it answers, and
+    only come here when it does not. Then "ccxt" replays the store and "auto" ends with a synthetic
+    series, so that the platform always has candles to run on.
 
     Raises
     ------
@@ -35,14 +37,12 @@ def source_plan(requested: str, *, has_replay_file: bool) -> tuple[SourceKind, .
         if not has_replay_file:
             raise ConfigurationError("source 'file' needs CT_MARKETDATA_REPLAY_FILE")
         return (SourceKind.FILE,)
-    if requested == "store":
+    if requested in ("store", "ccxt"):
         return (SourceKind.STORE,)
-    if requested == "ccxt":
-        return (SourceKind.CCXT, SourceKind.STORE)
     if requested == "auto":
         if has_replay_file:
             return (SourceKind.FILE,)
-        return (SourceKind.CCXT, SourceKind.STORE, SourceKind.SYNTHETIC)
+        return (SourceKind.STORE, SourceKind.SYNTHETIC)
     raise ConfigurationError(f"unknown source {requested!r}; use auto, ccxt, store or file")
 
 
@@ -82,6 +82,8 @@ class ReplayStatus:
     synthetic: bool = False
     published: int = 0
     total: int = 0
+    # Trades published by this run (trades have no count in the store to resume from).
+    trades_published: int = 0
     finished: bool = False
     last_open_time_ms: int = 0
     # Open time of the newest candle released to the world: set just before it is published, so a
@@ -115,25 +117,64 @@ def candle_event_id(candle: Candle) -> str:
 
 
 def pacing_interval_seconds(timeframe_ms: int, replay_speed: float) -> float:
-    """Return the wall-clock gap between replayed candles at ``replay_speed`` times real time."""
-    if replay_speed <= 0:
-        raise ConfigurationError(f"replay speed must be positive, got {replay_speed}")
+    """Return the wall-clock gap between replayed candles at ``replay_speed`` times real time.
+
+    Speed 0 means "as fast as the consumers keep up": no pacing gap at all.
+    """
+    if replay_speed < 0:
+        raise ConfigurationError(
+            f"replay speed must be positive (or 0 for max), got {replay_speed}"
+        )
+    if replay_speed == 0:
+        return 0.0
     return timeframe_ms / 1000.0 / replay_speed
 
 
+ReplayOrder = tuple[int, int, str, int, int, str]
+
+
+def candle_replay_order(candle: Candle) -> ReplayOrder:
+    """Return where a candle goes in the replayed stream: at its close, before trades of then.
+
+    A trade stamped at a candle's close time belongs to the next candle, so the candle goes first;
+    every trade of the candle itself is stamped earlier and has already gone out.
+    """
+    step = candle.close_time_ms - candle.open_time_ms
+    return (candle.close_time_ms, 0, candle.symbol, step, 0, "")
+
+
+def trade_replay_order(trade: TradeTick) -> ReplayOrder:
+    """Return where a trade goes in the replayed stream: at its own time."""
+    ts_event, id_length, trade_id = trade.order
+    return (ts_event, 1, trade.symbol, 0, id_length, trade_id)
+
+
 class ReplayPacer:
-    """Schedule publishes at a fixed interval on a monotonic clock, without bursts after a stall."""
+    """Map event times to a wall-clock schedule at a speed factor, without bursts after a stall.
 
-    def __init__(self, interval_seconds: float) -> None:
-        self._interval = interval_seconds
-        self._next_due: float | None = None
+    Each event is due ``elapsed event time / speed`` after the previous one, with the elapsed time
+    capped at one candle: a gap in the data (an exchange outage) costs one candle's slot, not hours
+    of silence. Candles one step apart therefore go out one ``interval`` apart, and the trades
+    between them at their proportional instants.
+    """
 
-    def delay(self, now: float) -> float:
-        """Return how long to wait before the next publish, and book that publish's slot."""
-        if self._next_due is None or now - self._next_due > self._interval:
-            # First candle, or more than one slot late (a slow broker): restart the schedule now
-            # rather than firing a burst of candles to catch up.
-            self._next_due = now
-        wait = max(0.0, self._next_due - now)
-        self._next_due += self._interval
-        return wait
+    def __init__(self, step_ms: int, speed: float) -> None:
+        self._step_ms = step_ms
+        self._interval = pacing_interval_seconds(step_ms, speed)
+        self._seconds_per_ms = self._interval / step_ms
+        self._due: float | None = None
+        self._event_ms = 0
+
+    def delay(self, now: float, event_ms: int) -> float:
+        """Return how long to wait before publishing the event at ``event_ms``."""
+        if self._due is None:
+            self._due = now
+        else:
+            elapsed_ms = min(max(0, event_ms - self._event_ms), self._step_ms)
+            self._due += elapsed_ms * self._seconds_per_ms
+            if now - self._due > self._interval:
+                # More than one slot late (a slow broker): restart the schedule now rather than
+                # firing a burst of events to catch up.
+                self._due = now
+        self._event_ms = max(self._event_ms, event_ms)
+        return max(0.0, self._due - now)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _HOST = re.compile(r"^https?://[^/]+")
+_WS_HOST = re.compile(r"^wss?://[^/]+")
 
 
 def to_decimal_or_none(value: Any) -> Decimal | None:
@@ -48,16 +49,19 @@ def split_candles(
 ) -> CandleBatch:
     """Turn ccxt OHLCV rows into closed candles (oldest first) and the newest still-forming one.
 
-    A candle is closed only when ``now_ms`` (exchange time) has reached its close time. Rows that
-    do not make valid candles are skipped and logged: one exchange glitch must not stop the feed.
+    A candle is closed once ``now_ms`` (exchange time) has reached its close time, or once the
+    exchange has sent a later candle (a websocket kline update repeats the forming candle until the
+    next one starts). Rows that do not make valid candles are skipped and logged: one exchange
+    glitch must not stop the feed.
     """
     step = Timeframe(timeframe).milliseconds
-    by_open: dict[int, list[Any]] = {int(row[0]): row for row in rows}
+    by_open: dict[int, Any] = {int(row[0]): row for row in rows}
+    newest = max(by_open, default=0)
     closed: list[Candle] = []
     forming: Candle | None = None
     for open_time in sorted(by_open):
         row = by_open[open_time]
-        is_closed = open_time + step <= now_ms
+        is_closed = open_time + step <= now_ms or open_time < newest
         try:
             o, h, low, c, v = (_required(value, "price") for value in row[1:6])
             candle = Candle(exchange, symbol, timeframe, open_time, o, h, low, c, v, is_closed)
@@ -73,7 +77,11 @@ def split_candles(
 
 def _point_at(urls: Any, base_url: str) -> Any:
     if isinstance(urls, str):
-        return _HOST.sub(base_url.rstrip("/"), urls)
+        base = base_url.rstrip("/")
+        if _WS_HOST.match(urls):
+            # The same host serves the websocket streams: http becomes ws, https wss.
+            return _WS_HOST.sub("ws" + base.removeprefix("http"), urls)
+        return _HOST.sub(base, urls)
     if isinstance(urls, dict):
         return {name: _point_at(value, base_url) for name, value in urls.items()}
     return urls
@@ -97,9 +105,6 @@ class CcxtExchange:
         rate_limit_ms: int | None = None,
         time_sync_interval_ms: int = 600_000,
     ) -> None:
-        # Imported here: ccxt takes a second to import and many runs never talk to an exchange.
-        import ccxt.async_support as ccxt_async
-
         profile = profile_for(exchange_id)
         config: dict[str, Any] = {
             "enableRateLimit": True,
@@ -111,9 +116,9 @@ class CcxtExchange:
         if rate_limit_ms is not None:
             config["rateLimit"] = rate_limit_ms
         self.exchange_id = exchange_id
-        self._client: Any = getattr(ccxt_async, profile.ccxt_id)(config)
+        self._client: Any = self._client_class(profile.ccxt_id)(config)
         if api_base_url is not None:
-            # A stand-in server (tests) or a relay: every REST endpoint keeps its path.
+            # A stand-in (tests) or a relay: every REST and websocket endpoint keeps its path.
             self._client.urls["api"] = _point_at(self._client.urls["api"], api_base_url)
             if api_base_url.startswith("http://"):
                 # ccxt lingers on close so TLS connections shut down cleanly; plain HTTP has none.
@@ -122,6 +127,12 @@ class CcxtExchange:
         self._time_sync_interval_ms = time_sync_interval_ms
         self._offset_ms = 0
         self._synced_at_ms: int | None = None
+
+    def _client_class(self, ccxt_id: str) -> Any:
+        # Imported here: ccxt takes a second to import and many runs never talk to an exchange.
+        import ccxt.async_support as ccxt_async
+
+        return getattr(ccxt_async, ccxt_id)
 
     async def __aenter__(self) -> CcxtExchange:
         return self
@@ -184,15 +195,7 @@ class CcxtExchange:
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Fetch the market's ticker."""
         raw = await self._call("fetchTicker", self._client.fetch_ticker(symbol))
-        return Ticker(
-            exchange=self.exchange_id,
-            symbol=raw["symbol"],
-            ts_event=raw.get("timestamp"),
-            bid=to_decimal_or_none(raw.get("bid")),
-            ask=to_decimal_or_none(raw.get("ask")),
-            last=to_decimal_or_none(raw.get("last")),
-            base_volume=to_decimal_or_none(raw.get("baseVolume")),
-        )
+        return self._ticker(raw)
 
     async def fetch_trades(
         self, symbol: str, *, since_ms: int | None = None, limit: int | None = None
@@ -204,13 +207,7 @@ class CcxtExchange:
     async def fetch_order_book(self, symbol: str, *, limit: int | None = None) -> OrderBook:
         """Fetch the order book (best levels first on both sides)."""
         raw = await self._call("fetchOrderBook", self._client.fetch_order_book(symbol, limit))
-        return OrderBook(
-            exchange=self.exchange_id,
-            symbol=raw.get("symbol") or symbol,
-            ts_event=raw.get("timestamp"),
-            bids=tuple(self._level(level) for level in raw["bids"]),
-            asks=tuple(self._level(level) for level in raw["asks"]),
-        )
+        return self._order_book(raw, symbol)
 
     # ------------------------------------------------------------------------------- mapping
 
@@ -262,6 +259,26 @@ class CcxtExchange:
             max_amount=to_decimal_or_none(amount.get("max")),
             min_cost=to_decimal_or_none(cost.get("min")),
             max_cost=to_decimal_or_none(cost.get("max")),
+        )
+
+    def _ticker(self, raw: dict[str, Any]) -> Ticker:
+        return Ticker(
+            exchange=self.exchange_id,
+            symbol=raw["symbol"],
+            ts_event=raw.get("timestamp"),
+            bid=to_decimal_or_none(raw.get("bid")),
+            ask=to_decimal_or_none(raw.get("ask")),
+            last=to_decimal_or_none(raw.get("last")),
+            base_volume=to_decimal_or_none(raw.get("baseVolume")),
+        )
+
+    def _order_book(self, raw: dict[str, Any], symbol: str) -> OrderBook:
+        return OrderBook(
+            exchange=self.exchange_id,
+            symbol=raw.get("symbol") or symbol,
+            ts_event=raw.get("timestamp"),
+            bids=tuple(self._level(level) for level in raw["bids"]),
+            asks=tuple(self._level(level) for level in raw["asks"]),
         )
 
     def _trade(self, raw: dict[str, Any]) -> Trade:

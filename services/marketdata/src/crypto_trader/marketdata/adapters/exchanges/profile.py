@@ -29,8 +29,9 @@ EXCHANGE_PROFILES: Mapping[str, ExchangeProfile] = MappingProxyType(
     {
         "binance": ExchangeProfile(
             "binance",
-            _frozen({"fetchMarkets": {"types": ["spot"]}}),
-            "spot exchangeInfo only (no futures listings)",
+            # The full ticker stream carries bid and ask; ccxt's default mini ticker has neither.
+            _frozen({"fetchMarkets": {"types": ["spot"]}, "watchTickers": {"name": "ticker"}}),
+            "spot exchangeInfo only (no futures listings); full ticker stream",
         ),
         "coinbase": ExchangeProfile(
             "coinbase",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from crypto_trader.common.model import Timeframe
 from crypto_trader.marketdata.adapters.exchanges.stand_in_responses import (
@@ -17,18 +19,45 @@ from crypto_trader.marketdata.adapters.exchanges.stand_in_responses import (
     Route,
     series_row,
 )
+from crypto_trader.marketdata.adapters.exchanges.stand_in_streams import (
+    STREAM_DIALECTS,
+    StreamTrade,
+)
 
-__all__ = ["ROUTES", "SERIES_START_MS", "STAND_IN_MARKETS", "StandInExchange", "series_row"]
+__all__ = [
+    "ROUTES",
+    "SERIES_START_MS",
+    "STAND_IN_MARKETS",
+    "StandInExchange",
+    "StreamTrade",
+    "partial_row",
+    "series_row",
+]
+
+
+def partial_row(open_time_ms: int, timeframe: str) -> tuple[int, str, str, str, str, str]:
+    """Return the series' candle as it looks while forming: inside its final range, less volume."""
+    _, o, _, _, _, _ = series_row(open_time_ms, timeframe)
+    up = str(Decimal(o) + 1)
+    return open_time_ms, o, up, o, up, "0.5"
+
+
+@dataclass(eq=False)
+class _Socket:
+    ws: web.WebSocketResponse
+    topics: set[str] = field(default_factory=set)
 
 
 @dataclass
 class StandInExchange:
-    """Serve one exchange's public REST endpoints on 127.0.0.1 with a controllable clock.
+    """Serve one exchange's public REST and websocket endpoints on 127.0.0.1, clock controlled.
 
     Candles of ``timeframe`` run from ``SERIES_START_MS`` up to the one containing the server's
     now (the still-forming one included, as exchanges do). ``fail_status`` makes every request
-    fail with that HTTP status (429, 503, ...) until cleared; ``requests`` records the path and
-    query string of every request received.
+    fail with that HTTP status (429, 503, ...) until cleared, websocket handshakes included;
+    ``requests`` records the path and query string of every request received. Websocket clients
+    subscribe as on the real exchange (Binance, Bybit, OKX); the test pushes each stream message
+    (``push_candle``, ``push_trade``, ``push_ticker``) and can drop every connection.
     """
 
     exchange_id: str
@@ -41,6 +70,7 @@ class StandInExchange:
     requests: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
+    _sockets: list[_Socket] = field(default_factory=list)
     port: int = 0
 
     @property
@@ -71,14 +101,79 @@ class StandInExchange:
         return self
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Drop the websocket clients and stop listening."""
+        await self.drop_websockets()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    # ------------------------------------------------------------------------------- streams
+
+    def subscribers(self, topic: str) -> int:
+        """Count the open websocket connections subscribed to a topic (``btcusdt@kline_1m``)."""
+        return sum(1 for socket in self._sockets if topic in socket.topics)
+
+    def kline_topic(self) -> str:
+        """Return the exchange's kline topic of the stand-in market and timeframe."""
+        return STREAM_DIALECTS[self.exchange_id].kline_topic(self.timeframe)
+
+    async def push_candle(self, open_time_ms: int, *, final: bool = True) -> int:
+        """Push a kline update of the series (a forming one unless ``final``); return the reach."""
+        dialect = STREAM_DIALECTS[self.exchange_id]
+        row_of = series_row if final else partial_row
+        message = dialect.kline(
+            row_of(open_time_ms, self.timeframe), self.timeframe, final, self.server_now_ms()
+        )
+        return await self._push(dialect.kline_topic(self.timeframe), message)
+
+    async def push_trade(self, trade: StreamTrade) -> int:
+        """Push one public trade; return how many connections it reached."""
+        dialect = STREAM_DIALECTS[self.exchange_id]
+        return await self._push(dialect.trade_topic, dialect.trade(trade, self.server_now_ms()))
+
+    async def push_ticker(self) -> int:
+        """Push a ticker built from the forming candle; return how many connections it reached."""
+        dialect = STREAM_DIALECTS[self.exchange_id]
+        message = dialect.ticker(self.rows()[-1], self.server_now_ms())
+        return await self._push(dialect.ticker_topic, message)
+
+    async def drop_websockets(self) -> None:
+        """Close every websocket connection, as an exchange restarting its gateway does."""
+        for socket in list(self._sockets):
+            await socket.ws.close(code=1001, message=b"stand-in going away")
+
+    async def _push(self, topic: str, message: Any) -> int:
+        reached = [socket for socket in self._sockets if topic in socket.topics]
+        for socket in reached:
+            await socket.ws.send_str(json.dumps(message))
+        return len(reached)
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        dialect = STREAM_DIALECTS.get(self.exchange_id)
+        if dialect is None:
+            self.unknown.append(request.path)
+            return web.Response(status=404, text=f"no stand-in stream for {self.exchange_id}")
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        socket = _Socket(ws)
+        self._sockets.append(socket)
+        try:
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    for answer in dialect.answer(frame.data, socket.topics):
+                        text = answer if isinstance(answer, str) else json.dumps(answer)
+                        await ws.send_str(text)
+        finally:
+            self._sockets.remove(socket)
+        return ws
+
+    # ------------------------------------------------------------------------------- REST
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path_qs)
         if self.fail_status is not None:
             return web.Response(status=self.fail_status, text="stand-in failure")
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._stream(request)
         route = self.overrides.get(request.path) or ROUTES[self.exchange_id].get(request.path)
         if route is None:
             route = _prefixed_route(self.exchange_id, request.path)
