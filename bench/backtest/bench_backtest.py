@@ -25,7 +25,8 @@ from crypto_trader.strategy.domain.backtesting import (
     run_backtest,
     run_event_backtest,
 )
-from crypto_trader.strategy.domain.framework import CandleFrame, create_strategy
+from crypto_trader.strategy.domain.framework import create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 FAST, SLOW = 20, 50
 FEE = 0.001
@@ -33,6 +34,8 @@ CASH = 10_000.0
 SEED = 20_240_601
 MINUTE_MS = 60_000
 FAST_GOAL_RATIO = 3.0  # fast path at most this many times the plain numba loop's time
+RUST_GOAL_RATIO = 1.0  # fast path at least as fast as vectorbt's rust engine
+GOAL_CANDLES = 1_000_000  # the two ratio goals above are set on this many candles
 EVENT_GOAL_RATE = 100_000  # event path candles per second, at least
 
 
@@ -239,22 +242,43 @@ def _print(count: int, runs: Sequence[Run], *, check: bool, reference_libs: bool
             f"({', '.join(str(run.trades) for run in runs)}), final equity within "
             f"{spread:.1e} relative: {verdict}"
         )
+        if any(run.trades != reference.trades for run in runs if run.name.startswith("vectorbt")):
+            # Checked on the 1,000,000-candle walk: vectorbt's last trade is where the all-in
+            # order would next be under 1e-8 coins (the fees have eaten the cash to ~3e-5).
+            print(  # noqa: T201
+                "note: vectorbt skips orders below its size tolerance; here the all-in "
+                "orders shrink under 1e-8 coins late in the run, so it stops trading early"
+            )
+
+
+def _ratio_goal(name: str, ratio: float, goal: float, count: int) -> str:
+    # The speed goals are set on GOAL_CANDLES candles; at other sizes the ratio is only shown
+    # (on fewer candles the fixed cost of a backtest's set-up and result weighs more).
+    line = f"goal: fast path / {name} = {ratio:.2f}x (goal <= {goal:g}x"
+    if count != GOAL_CANDLES:
+        return f"{line} at {GOAL_CANDLES:,} candles)"
+    return f"{line}): {'met' if ratio <= goal else 'NOT met'}"
 
 
 def _print_goals(count: int, runs: Sequence[Run]) -> None:
-    # The targets: fast path within 3x of the plain numba loop, event path >= 100k/s.
+    # The targets: fast path within 3x of the plain numba loop and at least as fast as vectorbt's
+    # rust engine (same candles, same run), event path >= 100k candles/s.
     by_name = {run.name: run for run in runs}
     fast, event = by_name["engine fast path"], by_name["engine event path"]
     floor = by_name.get("plain numba loop")
     if floor is not None:
         ratio = fast.seconds / floor.seconds
-        verdict = "met" if ratio <= FAST_GOAL_RATIO else "NOT met"
-        print(  # noqa: T201
-            f"goal: fast path / numba floor = {ratio:.2f}x "
-            f"(goal <= {FAST_GOAL_RATIO:g}x): {verdict}"
-        )
+        print(_ratio_goal("numba floor", ratio, FAST_GOAL_RATIO, count))  # noqa: T201
     else:
         print("goal: fast path vs numba floor: numba not installed")  # noqa: T201
+    rust = by_name.get("vectorbt rust")
+    if rust is not None:
+        ratio = fast.seconds / rust.seconds
+        print(_ratio_goal("vectorbt rust", ratio, RUST_GOAL_RATIO, count))  # noqa: T201
+    else:
+        print(  # noqa: T201
+            "goal: fast path vs vectorbt rust: not measured (run with --with-reference-libs)"
+        )
     rate = count / event.seconds
     verdict = "met" if rate >= EVENT_GOAL_RATE else "NOT met"
     print(  # noqa: T201

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from crypto_trader.strategy.domain.framework import CandleFrame, SmaCross
+from crypto_trader.strategy.domain.framework import SmaCross
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 
 @dataclass(frozen=True)

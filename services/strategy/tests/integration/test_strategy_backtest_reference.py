@@ -21,7 +21,8 @@ from backtesting import Strategy
 from backtesting.lib import FractionalBacktest
 
 from crypto_trader.strategy.domain.backtesting import BacktestConfig, BacktestResult, run_backtest
-from crypto_trader.strategy.domain.framework import CandleFrame, create_strategy
+from crypto_trader.strategy.domain.framework import create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ from crypto_trader.common.database import make_engine
 from crypto_trader.common.errors import NotFound
 from crypto_trader.strategy.adapters.optimisation_store import SqlAlchemyOptimisationStore
 from crypto_trader.strategy.adapters.repository import migrate_strategy_tables
-from crypto_trader.strategy.domain.framework import CandleFrame, SmaCross
+from crypto_trader.strategy.domain.framework import SmaCross
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.optimisation import WalkForwardConfig, build_search_space
 from crypto_trader.strategy.optimiser import OptimiseRequest, optimise
 

@@ -14,7 +14,8 @@ from crypto_trader.strategy.domain.backtesting import (
     run_event_backtest,
     simulate,
 )
-from crypto_trader.strategy.domain.framework import CandleFrame, SignalFrame, create_strategy
+from crypto_trader.strategy.domain.framework import SignalFrame, create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 
 def _frame(opens: list[float], closes: list[float]) -> CandleFrame:

@@ -16,7 +16,8 @@ from crypto_trader.strategy.domain.backtesting import (
     kernel,
     simulate,
 )
-from crypto_trader.strategy.domain.framework import CandleFrame, SignalFrame, create_strategy
+from crypto_trader.strategy.domain.framework import SignalFrame, create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="numba is not installed")
 STRATEGY = create_strategy("sma_cross", {"fast": 2, "slow": 3})
@@ -109,3 +110,17 @@ def test_other_slippage_models_keep_the_python_loop() -> None:
 
     assert calls[-1][0] == calls[-1][1] and len(calls) > 1
     _assert_same(result, simulate(frame, signals, STRATEGY, config, compiled=False))
+
+
+def test_a_reversal_at_every_open_fits_the_trade_arrays() -> None:
+    # The kernel sizes its trade arrays by the candles with a signal: here every candle has one.
+    count = 400
+    frame = _frame(np.random.default_rng(5), count)
+    even = np.arange(count) % 2 == 0
+    signals = SignalFrame(even, ~even, ~even, even)
+    config = BacktestConfig(10_000.0, 0.001)
+
+    compiled = simulate(frame, signals, STRATEGY, config)
+
+    assert len(compiled.trades) == count - 2
+    _assert_same(compiled, simulate(frame, signals, STRATEGY, config, compiled=False))

@@ -19,7 +19,8 @@ from crypto_trader.strategy.domain.backtesting import (
     run_portfolio_backtest,
     simulate,
 )
-from crypto_trader.strategy.domain.framework import CandleFrame, SignalFrame, create_strategy
+from crypto_trader.strategy.domain.framework import SignalFrame, create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 STRATEGY = create_strategy("sma_cross")
 NO_FEE = {"initial_cash": 1000.0, "fee_rate": 0.0}

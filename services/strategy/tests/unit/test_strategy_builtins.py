@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy, CandleFrame
+from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy
 from crypto_trader.strategy.domain.framework.indicator_strategies import IndicatorStrategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 # Small parameter ranges keep warm-ups short enough for signals on a few hundred candles.
 PARAMETER_RANGES: dict[str, dict[str, Any]] = {
@@ -29,8 +30,10 @@ PARAMETER_RANGES: dict[str, dict[str, Any]] = {
         "slow": st.integers(9, 20),
         "signal": st.integers(1, 9),
     },
-    "bollinger_reversion": {"period": st.integers(2, 30), "width": st.floats(0.5, 3.0)},
-    "bollinger_breakout": {"period": st.integers(2, 30), "width": st.floats(0.5, 3.0)},
+    # From period 3: over two closes, bands one deviation wide pass through both closes, an
+    # exact tie with the rule's threshold that batch and stream values round either way.
+    "bollinger_reversion": {"period": st.integers(3, 30), "width": st.floats(0.5, 3.0)},
+    "bollinger_breakout": {"period": st.integers(3, 30), "width": st.floats(0.5, 3.0)},
     "donchian_breakout": {"entry_period": st.integers(2, 30), "exit_period": st.integers(2, 30)},
     "buy_and_hold": {},
 }

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.strategy.domain.framework import (
-    CandleFrame,
     Signal,
     create_strategy,
+    cross_kernel,
     strategy_class,
     strategy_schemas,
 )
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 
 def _random_walk(seed: int, count: int, *, flat: bool = False) -> CandleFrame:
@@ -109,3 +110,55 @@ class TestSignals:
         expected = [vectorised.at(index) for index in range(count)]
         assert _event_signals(name, params, frame) == expected
         assert not np.any(vectorised.active() < fast + extra)
+
+
+def _numpy_crosses(fast: np.ndarray, slow: np.ndarray, first: int) -> tuple[list[int], list[int]]:
+    relation = (fast > slow).astype(np.int8) - (fast < slow).astype(np.int8)
+    before, now = relation[first - 1 : -1], relation[first:]
+    up = np.flatnonzero((before <= 0) & (now > 0)) + first
+    down = np.flatnonzero((before >= 0) & (now < 0)) + first
+    return up.tolist(), down.tolist()
+
+
+@pytest.mark.skipif(not cross_kernel.AVAILABLE, reason="numba is not installed")
+class TestCrossKernel:
+    @settings(max_examples=40, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), count=st.integers(3, 300), ties=st.booleans())
+    def test_crosses_of_two_series_match_the_numpy_definition(
+        self, seed: int, count: int, ties: bool
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        fast = rng.integers(0, 3, count).astype(np.float64) if ties else rng.normal(size=count)
+        slow = rng.integers(0, 3, count).astype(np.float64) if ties else rng.normal(size=count)
+        fast[: count // 10] = np.nan  # a warm-up compares as neither above nor below
+        first = int(rng.integers(1, count))
+
+        up, down = cross_kernel.crosses(fast, slow, first)
+
+        assert (np.flatnonzero(up).tolist(), np.flatnonzero(down).tolist()) == _numpy_crosses(
+            fast, slow, first
+        )
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        seed=st.integers(0, 2**32 - 1),
+        fast=st.integers(1, 12),
+        extra=st.integers(1, 40),
+        flat=st.booleans(),
+    )
+    def test_one_pass_sma_crosses_equal_crosses_of_cumulative_sum_averages(
+        self, seed: int, fast: int, extra: int, flat: bool
+    ) -> None:
+        close = _random_walk(seed, 2000, flat=flat).close
+        slow = fast + extra
+        running = np.concatenate(([0.0], np.cumsum(close)))
+        averages = []
+        for period in (fast, slow):
+            average = np.full(len(close), np.nan)
+            average[period - 1 :] = (running[period:] - running[:-period]) / period
+            averages.append(average)
+
+        up, down = cross_kernel.sma_crosses(close, fast, slow)
+
+        expected = _numpy_crosses(averages[0], averages[1], slow)
+        assert (np.flatnonzero(up).tolist(), np.flatnonzero(down).tolist()) == expected

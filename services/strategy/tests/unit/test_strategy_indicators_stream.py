@@ -137,7 +137,7 @@ class TestSnapshot:
             [streamed(open_stream("ichimoku"), bars[:30]), streamed(restored, bars[30:])]
         )
 
-        assert_matches_batch("ichimoku", {}, _head(frame, 200), values)
+        assert_matches_batch("ichimoku", {}, frame.head(200), values)
 
     @pytest.mark.parametrize(
         "snapshot",
@@ -148,16 +148,6 @@ class TestSnapshot:
             restore_stream(snapshot)
 
 
-def _head(frame: CandleFrame, n: int) -> CandleFrame:
-    return CandleFrame(
-        open=frame.open[:n],
-        high=frame.high[:n],
-        low=frame.low[:n],
-        close=frame.close[:n],
-        volume=frame.volume[:n],
-    )
-
-
 def random_walk(seed: int, n: int) -> CandleFrame:
     rng = np.random.default_rng(seed)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
@@ -166,7 +156,8 @@ def random_walk(seed: int, n: int) -> CandleFrame:
     high = np.maximum(open_, close) + spread[0]
     low = np.minimum(open_, close) - spread[1]
     volume = rng.lognormal(3.0, 1.0, n)
-    return CandleFrame(open=open_, high=high, low=low, close=close, volume=volume)
+    times = np.arange(n, dtype=np.int64) * 60_000
+    return CandleFrame(times, open_, high, low, close, volume)
 
 
 periods = st.integers(min_value=2, max_value=60)

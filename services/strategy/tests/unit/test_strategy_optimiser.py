@@ -9,7 +9,8 @@ import pytest
 from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.strategy.domain.backtesting import BacktestConfig
-from crypto_trader.strategy.domain.framework import CandleFrame, SmaCross
+from crypto_trader.strategy.domain.framework import SmaCross
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.optimisation import (
     WalkForwardConfig,
     best_trial,
@@ -123,7 +124,7 @@ class TestWalkForward:
         # Drop everything after the second window: its results must not change.
         truncated = _run(
             _request(walk_forward=WalkForwardConfig(400, 200)),
-            CandleFrame(*(getattr(frame, name)[:800] for name in CandleFrame.__dataclass_fields__)),
+            frame.head(800),
         )
 
         assert truncated.windows == full.windows[:2]

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.strategy.domain.framework import CandleFrame
 from crypto_trader.strategy.domain.framework.timeframes import (
     TimeframeAggregator,
     align,
     informative,
     resample,
 )
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 FIVE_MINUTES = 300_000
 HOUR = 3_600_000

@@ -13,7 +13,8 @@ from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.ids import random_id
 from crypto_trader.strategy.domain.backtesting import BacktestConfig
-from crypto_trader.strategy.domain.framework import CandleFrame, strategy_class
+from crypto_trader.strategy.domain.framework import strategy_class
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.optimisation import (
     DEFAULT_GRID_CAP,
     METHODS,

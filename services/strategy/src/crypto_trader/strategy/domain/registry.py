@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy, CandleFrame
+from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 BUILT_IN_SOURCE = "built-in"
 

@@ -20,7 +20,6 @@ from crypto_trader.strategy.domain.backtesting.costs import (
     slippage_model,
 )
 from crypto_trader.strategy.domain.backtesting.engine import (
-    BacktestResult,
     EventBacktest,
     run_backtest,
     run_event_backtest,
@@ -32,6 +31,8 @@ from crypto_trader.strategy.domain.backtesting.portfolio import (
     PortfolioResult,
     run_portfolio_backtest,
 )
+from crypto_trader.strategy.domain.backtesting.result import BacktestResult, position_curve
+from crypto_trader.strategy.domain.backtesting.trade_log import TradeColumns, TradeLog
 
 __all__ = [
     "EXCHANGE_FEES",
@@ -54,7 +55,10 @@ __all__ = [
     "Metrics",
     "OpenPosition",
     "Trade",
+    "TradeColumns",
+    "TradeLog",
     "compute_metrics",
+    "position_curve",
     "decide",
     "run_backtest",
     "run_event_backtest",

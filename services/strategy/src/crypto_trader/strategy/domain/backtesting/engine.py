@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,49 +52,23 @@ from crypto_trader.strategy.domain.backtesting.account import (
     Account,
     BacktestConfig,
     OpenPosition,
-    Trade,
     decide,
 )
 from crypto_trader.strategy.domain.backtesting.costs import FixedSlippage
-from crypto_trader.strategy.domain.backtesting.metrics import (
-    Metrics,
-    compute_metrics,
-    drawdown_curve,
-)
 from crypto_trader.strategy.domain.backtesting.orders import NO_BRACKET, Bracket, Holding
-from crypto_trader.strategy.domain.framework.base import (
-    BaseStrategy,
+from crypto_trader.strategy.domain.backtesting.result import BacktestResult, build_result
+from crypto_trader.strategy.domain.backtesting.trade_log import TradeColumns, TradeLog
+from crypto_trader.strategy.domain.framework.base import BaseStrategy, Signal, SignalFrame
+from crypto_trader.strategy.domain.indicators.frame import (
     CandleFrame,
     FloatArray,
     IntArray,
     PriceBar,
-    Signal,
-    SignalFrame,
 )
 
 ProgressCallback = Callable[[int, int], None]
 # Optional SignalFrame arrays / Signal fields: stop-loss and take-profit prices, trail fraction.
 HINTS = ("stop_loss", "take_profit", "trailing_stop")
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestResult:
-    """Outcome of a backtest: trades, curves (one value per candle) and metrics."""
-
-    strategy: str
-    params: dict[str, int | float | bool]
-    config: BacktestConfig
-    open_time_ms: IntArray
-    equity: FloatArray
-    drawdown: FloatArray
-    position: FloatArray
-    trades: tuple[Trade, ...]
-    open_position: OpenPosition | None
-    final_equity: float
-    cash: float
-    fees_paid: float
-    fills: int
-    metrics: Metrics
 
 
 def _result(
@@ -105,56 +78,16 @@ def _result(
     equity: FloatArray,
     position: FloatArray,
 ) -> BacktestResult:
-    return _build_result(
+    # The position curve itself is rebuilt from the trades when read (``BacktestResult``).
+    return build_result(
         strategy,
         account.config,
         open_time_ms,
         equity,
-        position,
-        tuple(account.trades),
+        TradeLog(account.trades),
         account.open_position,
         (account.cash, account.fees_paid, account.fills),
-    )
-
-
-def _build_result(
-    strategy: BaseStrategy,
-    config: BacktestConfig,
-    open_time_ms: IntArray,
-    equity: FloatArray,
-    position: FloatArray,
-    trades: tuple[Trade, ...],
-    open_position: OpenPosition | None,
-    totals: tuple[float, float, int],
-    trade_columns: tuple[FloatArray, FloatArray] | None = None,
-) -> BacktestResult:
-    cash, fees_paid, fills = totals
-    exposure = float(np.count_nonzero(position) / len(position)) if len(position) else 0.0
-    drawdown = drawdown_curve(equity)
-    return BacktestResult(
-        strategy=strategy.name,
-        params=dict(strategy.params),
-        config=config,
-        open_time_ms=open_time_ms,
-        equity=equity,
-        drawdown=drawdown,
-        position=position,
-        trades=trades,
-        open_position=open_position,
-        final_equity=float(equity[-1]) if len(equity) else config.initial_cash,
-        cash=cash,
-        fees_paid=fees_paid,
-        fills=fills,
-        metrics=compute_metrics(
-            equity,
-            open_time_ms,
-            exposure,
-            trades,
-            fees_paid,
-            config.initial_cash,
-            drawdown=drawdown,
-            trade_columns=trade_columns,
-        ),
+        int(np.count_nonzero(position)),
     )
 
 
@@ -318,7 +251,6 @@ def _simulate_compiled(
     sizing = config.position_sizing
     (
         equity,
-        position,
         sides,
         sizes,
         entry_bars,
@@ -335,6 +267,7 @@ def _simulate_compiled(
         entry_bar,
         entry_price,
         entry_fee,
+        held_bars,
     ) = kernel.fill_market(
         np.ascontiguousarray(frame.open, dtype=np.float64),
         np.ascontiguousarray(frame.close, dtype=np.float64),
@@ -350,24 +283,18 @@ def _simulate_compiled(
         float(config.initial_cash),
     )
     times = frame.open_time_ms
-    entry_list = entry_bars.tolist()
-    exit_list = exit_bars.tolist()
-    count = len(entry_list)
-    trades = tuple(
-        map(
-            Trade,
-            ["long" if s > 0 else "short" for s in sides.tolist()],
-            sizes.tolist(),
-            entry_list,
-            times[entry_bars].tolist(),
-            entry_prices.tolist(),
-            exit_list,
-            times[exit_bars].tolist(),
-            exit_prices.tolist(),
-            fees.tolist(),
-            pnls.tolist(),
-            [""] * count,
-            ["signal"] * count,
+    trades = TradeLog.from_columns(
+        TradeColumns(
+            sides,
+            sizes,
+            entry_bars,
+            times[entry_bars],
+            entry_prices,
+            exit_bars,
+            times[exit_bars],
+            exit_prices,
+            fees,
+            pnls,
         )
     )
     open_position = None
@@ -385,17 +312,15 @@ def _simulate_compiled(
         active = signals.active()
         done = int(np.count_nonzero(active < len(frame) - 1))
         on_progress(done, done)
-    returns_pct = 100.0 * pnls / (sizes * entry_prices)
-    return _build_result(
+    return build_result(
         strategy,
         config,
         times,
         equity,
-        position,
         trades,
         open_position,
         (float(cash), float(fees_paid), int(fills)),
-        (pnls, returns_pct),
+        int(held_bars),
     )
 
 

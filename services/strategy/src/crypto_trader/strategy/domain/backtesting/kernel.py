@@ -1,8 +1,10 @@
-"""The fast path's compiled kernel: market fills at the next open, cash, position and equity.
+"""The fast path's compiled kernel: market fills at the next open, cash, trades and equity.
 
 It does exactly the float operations of ``Account`` (market orders, fixed-bps slippage, taker fee,
-``Sizing``) in the same order, so its results equal the Python path's bit for bit. Without numba
-``AVAILABLE`` is False and the engine keeps the Python path.
+``Sizing``) in the same order, so its results equal the Python path's bit for bit. It returns the
+equity curve and the trades as columns, and counts the candles that end with a position; the
+position curve follows from the trades when it is read. Without numba ``AVAILABLE`` is False and
+the engine keeps the Python path.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ def _fill_market(  # noqa: C901 - one flat loop is what numba compiles best
 ) -> tuple[Any, ...]:
     count = len(close)
     equity = np.empty(count)
-    position = np.empty(count)
-    capacity = count  # a reversal closes and opens at one open: up to a trade per candle
+    # Each closed trade needs a signal on the candle before its exit: that bounds the trades
+    # (growing the arrays inside the loop instead makes numba's loop several times slower).
+    capacity = 0
+    for index in range(count - 1):
+        capacity += enter_long[index] | exit_long[index] | enter_short[index] | exit_short[index]
     trade_side = np.empty(capacity, np.int64)
     trade_size = np.empty(capacity)
     trade_entry_bar = np.empty(capacity, np.int64)
@@ -57,6 +62,7 @@ def _fill_market(  # noqa: C901 - one flat loop is what numba compiles best
     side = 0  # direction of the open position, 0 when flat
     size = entry_price = entry_fee = 0.0
     entry_bar = 0
+    held_bars = 0
     for index in range(count):
         if index > 0:
             at = index - 1
@@ -112,11 +118,11 @@ def _fill_market(  # noqa: C901 - one flat loop is what numba compiles best
                         entry_fee = fee
                         entry_bar = index
                         held = side * size
-        position[index] = held
+        if held != 0.0:
+            held_bars += 1
         equity[index] = cash + held * close[index]
     return (
         equity,
-        position,
         trade_side[:trades],
         trade_size[:trades],
         trade_entry_bar[:trades],
@@ -133,6 +139,7 @@ def _fill_market(  # noqa: C901 - one flat loop is what numba compiles best
         entry_bar,
         entry_price,
         entry_fee,
+        held_bars,
     )
 
 

@@ -20,12 +20,8 @@ from crypto_trader.strategy.domain.backtesting.engine import (
     hint_arrays,
 )
 from crypto_trader.strategy.domain.backtesting.metrics import Metrics, compute_metrics
-from crypto_trader.strategy.domain.framework.base import (
-    BaseStrategy,
-    CandleFrame,
-    FloatArray,
-    IntArray,
-)
+from crypto_trader.strategy.domain.framework.base import BaseStrategy
+from crypto_trader.strategy.domain.indicators.frame import CandleFrame, FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True)

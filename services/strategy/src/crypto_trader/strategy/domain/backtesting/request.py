@@ -10,12 +10,10 @@ from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.sizing import Sizing
 from crypto_trader.strategy.domain.backtesting.account import BacktestConfig
 from crypto_trader.strategy.domain.backtesting.costs import FeeModel, slippage_model
-from crypto_trader.strategy.domain.backtesting.engine import (
-    BacktestResult,
-    ProgressCallback,
-    run_backtest,
-)
-from crypto_trader.strategy.domain.framework import CandleFrame, create_strategy
+from crypto_trader.strategy.domain.backtesting.engine import ProgressCallback, run_backtest
+from crypto_trader.strategy.domain.backtesting.result import BacktestResult
+from crypto_trader.strategy.domain.framework import create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 _OPTIONS = {
     "cash",

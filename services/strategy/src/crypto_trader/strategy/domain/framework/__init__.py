@@ -2,9 +2,7 @@
 
 from crypto_trader.strategy.domain.framework.base import (
     BaseStrategy,
-    CandleFrame,
     Parameter,
-    PriceBar,
     Signal,
     SignalFrame,
 )
@@ -19,10 +17,8 @@ from crypto_trader.strategy.domain.framework.moving_average_cross import EmaCros
 __all__ = [
     "BUILT_INS",
     "BaseStrategy",
-    "CandleFrame",
     "EmaCross",
     "Parameter",
-    "PriceBar",
     "Signal",
     "SignalFrame",
     "SmaCross",

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import numpy.typing as npt
 
 from crypto_trader.common.errors import InvalidInput
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
+from crypto_trader.strategy.domain.indicators.frame import (
+    BoolArray,
+    CandleFrame,
+    FloatArray,
+    IntArray,
+    PriceBar,
+)
 
 ParameterValue = int | float | bool
 _TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool}
@@ -101,68 +103,6 @@ class Signal:
     stop_loss: float | None = None
     take_profit: float | None = None
     trailing_stop: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PriceBar:
-    """One closed candle as floats, the event path's input."""
-
-    open_time_ms: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-
-
-@dataclass(frozen=True, slots=True)
-class CandleFrame:
-    """Candles as column arrays (sorted by open time), the vectorised path's input."""
-
-    open_time_ms: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    @classmethod
-    def from_rows(cls, rows: object) -> CandleFrame:
-        """Build a frame from ``[open_time_ms, open, high, low, close, volume]`` rows."""
-        table = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
-        return cls(
-            open_time_ms=table[:, 0].astype(np.int64),
-            open=np.ascontiguousarray(table[:, 1]),
-            high=np.ascontiguousarray(table[:, 2]),
-            low=np.ascontiguousarray(table[:, 3]),
-            close=np.ascontiguousarray(table[:, 4]),
-            volume=np.ascontiguousarray(table[:, 5]),
-        )
-
-    def __len__(self) -> int:
-        return len(self.close)
-
-    def bar(self, index: int) -> PriceBar:
-        """Return candle ``index`` as a bar for the event path."""
-        return PriceBar(
-            int(self.open_time_ms[index]),
-            float(self.open[index]),
-            float(self.high[index]),
-            float(self.low[index]),
-            float(self.close[index]),
-            float(self.volume[index]),
-        )
-
-    def head(self, count: int) -> CandleFrame:
-        """Return the first ``count`` candles."""
-        return CandleFrame(
-            self.open_time_ms[:count],
-            self.open[:count],
-            self.high[:count],
-            self.low[:count],
-            self.close[:count],
-            self.volume[:count],
-        )
 
 
 @dataclass(frozen=True, slots=True)

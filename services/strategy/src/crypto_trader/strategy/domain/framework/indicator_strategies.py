@@ -22,17 +22,10 @@ import numpy as np
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.strategy.domain.framework.base import (
     BaseStrategy,
-    BoolArray,
-    CandleFrame,
-    FloatArray,
     Parameter,
     ParameterValue,
-    PriceBar,
     Signal,
     SignalFrame,
-)
-from crypto_trader.strategy.domain.indicators import (
-    CandleFrame as IndicatorFrame,
 )
 from crypto_trader.strategy.domain.indicators import (
     IndicatorStream,
@@ -40,6 +33,12 @@ from crypto_trader.strategy.domain.indicators import (
     indicator,
     open_stream,
     restore_stream,
+)
+from crypto_trader.strategy.domain.indicators.frame import (
+    BoolArray,
+    CandleFrame,
+    FloatArray,
+    PriceBar,
 )
 
 _NAN = float("nan")
@@ -100,9 +99,8 @@ class IndicatorStrategy(BaseStrategy):
             "low": frame.low,
             "close": frame.close,
         }
-        source = IndicatorFrame(frame.open, frame.high, frame.low, frame.close, frame.volume)
         for key, (name, params) in self.indicators().items():
-            for output, values in compute(name, source, **params).items():
+            for output, values in compute(name, frame, **params).items():
                 now[f"{key}.{output}"] = values
         before = {key: _shift(np.asarray(values, dtype=np.float64)) for key, values in now.items()}
         enter, leave = self.rule(now, before)

@@ -2,7 +2,8 @@
 
 Both paths do the same float operations in the same order, so their signals are identical: the SMA
 is a difference of running sums (``np.cumsum`` adds left to right, as the event path does), and the
-EMA is the same scalar recurrence in both.
+EMA is the same scalar recurrence in both. With numba the vectorised path runs in ``cross_kernel``
+(the same operations, one pass).
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from crypto_trader.common.errors import InvalidInput
+from crypto_trader.strategy.domain.framework import cross_kernel
 from crypto_trader.strategy.domain.framework.base import (
     BaseStrategy,
+    Parameter,
+    ParameterValue,
+    Signal,
+    SignalFrame,
+)
+from crypto_trader.strategy.domain.indicators.frame import (
     BoolArray,
     CandleFrame,
     FloatArray,
-    Parameter,
-    ParameterValue,
     PriceBar,
-    Signal,
-    SignalFrame,
 )
 
 _MAX_PERIOD = 10_000
@@ -69,21 +73,32 @@ class _CrossStrategy(BaseStrategy):
     def _averages(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
         raise NotImplementedError
 
+    def _crosses(self, close: FloatArray) -> tuple[BoolArray, BoolArray]:
+        # Averages exist from candle slow - 1; a cross needs the candle before it too.
+        fast, slow = self._averages(close)
+        if cross_kernel.AVAILABLE:
+            up, down = cross_kernel.crosses(fast, slow, self.slow)
+            return up, down
+        up = np.zeros(len(close), dtype=np.bool_)
+        down = np.zeros(len(close), dtype=np.bool_)
+        relation = (fast > slow).astype(np.int8) - (fast < slow).astype(np.int8)
+        previous, current = relation[self.slow - 1 : -1], relation[self.slow :]
+        up[self.slow :] = (previous <= 0) & (current > 0)
+        down[self.slow :] = (previous >= 0) & (current < 0)
+        return up, down
+
     def generate(self, frame: CandleFrame) -> SignalFrame:
         count = len(frame)
-        up: BoolArray = np.zeros(count, dtype=np.bool_)
-        down: BoolArray = np.zeros(count, dtype=np.bool_)
         if count > self.slow:
-            fast, slow = self._averages(np.asarray(frame.close, dtype=np.float64))
-            relation = (fast > slow).astype(np.int8) - (fast < slow).astype(np.int8)
-            # Averages exist from candle slow - 1; a cross needs the candle before it too.
-            previous, current = relation[self.slow - 1 : -1], relation[self.slow :]
-            up[self.slow :] = (previous <= 0) & (current > 0)
-            down[self.slow :] = (previous >= 0) & (current < 0)
-        none: BoolArray = np.zeros(count, dtype=np.bool_)
+            up, down = self._crosses(np.ascontiguousarray(frame.close, dtype=np.float64))
+        else:
+            up = np.zeros(count, dtype=np.bool_)
+            down = np.zeros(count, dtype=np.bool_)
+        # Signal arrays are only read: one array may serve two kinds.
         if self.short:
-            return SignalFrame(up, down, down.copy(), up.copy())
-        return SignalFrame(up, down, none, none.copy())
+            return SignalFrame(up, down, down, up)
+        none: BoolArray = np.zeros(count, dtype=np.bool_)
+        return SignalFrame(up, down, none, none)
 
     def reset(self) -> None:
         self._seen = 0
@@ -131,6 +146,12 @@ class SmaCross(_CrossStrategy):
         "one, out (or short) when it crosses below."
     )
     parameters: ClassVar[tuple[Parameter, ...]] = _periods(20, 50)
+
+    def _crosses(self, close: FloatArray) -> tuple[BoolArray, BoolArray]:
+        if cross_kernel.AVAILABLE:  # one pass: no average arrays at all
+            up, down = cross_kernel.sma_crosses(close, self.fast, self.slow)
+            return up, down
+        return super()._crosses(close)
 
     def _averages(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
         running = np.concatenate(([0.0], np.cumsum(close)))
@@ -185,6 +206,9 @@ class EmaCross(_CrossStrategy):
 
     @staticmethod
     def _ema(close: FloatArray, period: int) -> FloatArray:
+        if cross_kernel.AVAILABLE:
+            compiled: FloatArray = cross_kernel.ema(close, period)
+            return compiled
         # A recurrence: no exact numpy form, so one loop over Python floats (about 50 ns a candle).
         alpha = 2.0 / (period + 1)
         beta = 1.0 - alpha

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.strategy.domain.framework.base import (
+from crypto_trader.strategy.domain.indicators.frame import (
     CandleFrame,
     FloatArray,
     IntArray,

@@ -10,7 +10,7 @@ Batch, over float64 arrays (oldest first)::
 
     from crypto_trader.strategy.domain.indicators import CandleFrame, compute, indicator
 
-    frame = CandleFrame(open=o, high=h, low=l, close=c, volume=v)   # or CandleFrame.from_rows
+    frame = CandleFrame(open_time_ms=t, open=o, high=h, low=l, close=c, volume=v)  # or from_rows
     bands = compute("bbands", frame, period=20, nbdev_up=2.0, nbdev_down=2.0)
     bands["upper"], bands["middle"], bands["lower"]                  # arrays, NaN in warm-up
     indicator("bbands").warmup(period=20)                            # 19: first defined index
@@ -27,6 +27,9 @@ Streaming, one closed candle at a time::
     saved = rsi.snapshot()                         # plain dict (JSON-able)
     rsi = restore_stream(saved)                    # continues exactly where it stopped
 
+``CandleFrame`` (candles as columns, with open times) and ``PriceBar`` (one closed candle) are
+the candle types of the whole strategy domain: strategies and backtests take them too.
+
 Bad names or parameters raise ``crypto_trader.common.errors.InvalidInput``. Inputs must be
 finite; a stream does not check (it is on the hot path).
 """
@@ -40,7 +43,7 @@ from crypto_trader.strategy.domain.indicators.catalog import (
     open_stream,
     restore_stream,
 )
-from crypto_trader.strategy.domain.indicators.frame import CandleFrame
+from crypto_trader.strategy.domain.indicators.frame import CandleFrame, PriceBar
 from crypto_trader.strategy.domain.indicators.stream import IndicatorStream
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "IndicatorSpec",
     "IndicatorStream",
     "Param",
+    "PriceBar",
     "compute",
     "indicator",
     "open_stream",

@@ -7,7 +7,6 @@ from crypto_trader.strategy.domain.optimisation.evaluation import (
     backtest_out_of_sample,
     out_of_sample_metrics,
     run_trial,
-    slice_frame,
     stitch,
     valid_params,
 )
@@ -56,7 +55,6 @@ __all__ = [
     "rank_trials",
     "run_trial",
     "score",
-    "slice_frame",
     "stitch",
     "valid_params",
     "walk_forward_windows",

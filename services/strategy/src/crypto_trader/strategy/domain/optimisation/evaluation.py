@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,7 +16,8 @@ from crypto_trader.strategy.domain.backtesting import (
     compute_metrics,
     run_backtest,
 )
-from crypto_trader.strategy.domain.framework import CandleFrame, create_strategy, strategy_class
+from crypto_trader.strategy.domain.framework import create_strategy, strategy_class
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.optimisation.objective import score
 
 ParameterValue = int | float | bool
@@ -65,12 +66,6 @@ def valid_params(strategy: str, params: Mapping[str, ParameterValue]) -> bool:
     return True
 
 
-def slice_frame(frame: CandleFrame, start: int, end: int) -> CandleFrame:
-    """Return candles ``[start, end)`` of a frame (every column sliced alike)."""
-    columns = {column.name: getattr(frame, column.name)[start:end] for column in fields(frame)}
-    return CandleFrame(**columns)
-
-
 def json_metrics(metrics: Mapping[str, object]) -> MetricsDict:
     """Return metrics with NaN and infinities as None (JSON has neither)."""
     clean: MetricsDict = {}
@@ -93,7 +88,7 @@ def backtest_range(
     end: int,
 ) -> BacktestResult:
     """Backtest candles ``[start, end)`` only: no candle outside the range is seen."""
-    return run_backtest(create_strategy(strategy, params), slice_frame(frame, start, end), config)
+    return run_backtest(create_strategy(strategy, params), frame.slice(start, end), config)
 
 
 def run_trial(task: TrialTask, frame: CandleFrame, config: BacktestConfig, objective: str) -> Trial:
