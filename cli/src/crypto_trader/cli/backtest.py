@@ -1,25 +1,30 @@
-"""`ct backtest`: run a built-in strategy over a candle file; print, save JSON, render a report."""
+"""`ct backtest`: run a built-in strategy over candles; print, save JSON, render a report.
+
+One symbol runs here; several (one shared cash balance) run in ``portfolio_backtest``.
+"""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from crypto_trader.cli.backtest_output import iso, result_to_json, summary_table
+from crypto_trader.cli.backtest_report import write_report
+from crypto_trader.cli.backtest_sources import Market, MarketSource, market_sources
+from crypto_trader.cli.portfolio_backtest import PortfolioRun
 from crypto_trader.common.errors import CryptoTraderError, InvalidInput
-from crypto_trader.strategy.domain.backtesting import BacktestResult, run_backtest
+from crypto_trader.strategy.domain.backtesting import BacktestConfig, run_backtest
 from crypto_trader.strategy.domain.backtesting.request import config_from_options
-from crypto_trader.strategy.domain.framework import BUILT_INS, CandleFrame, create_strategy
+from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy, create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 EXIT_USAGE = 2
 
@@ -106,165 +111,6 @@ def load_stored_frame(
     return CandleFrame(times, *prices)
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
-def _number(value: float | int | None) -> float | int | None:
-    # JSON has no infinity or NaN: undefined ratios are null.
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
-
-
-def result_to_json(result: BacktestResult, data: Path | str) -> dict[str, Any]:
-    """Encode a result for the ``--output`` file: settings, final equity, metrics and trades."""
-    times = result.open_time_ms
-    open_position = result.open_position
-    return {
-        "strategy": result.strategy,
-        "params": result.params,
-        "data": str(data),
-        "candles": len(times),
-        "start": _iso(int(times[0])) if len(times) else None,
-        "end": _iso(int(times[-1])) if len(times) else None,
-        "initial_cash": result.config.initial_cash,
-        "fee_rate": result.config.fee_rate,
-        "maker_fee": result.config.fees.maker,
-        "taker_fee": result.config.fees.taker,
-        "slippage_bps": result.config.slippage_bps,
-        "slippage_model": type(result.config.slippage).__name__,
-        "order_type": result.config.order_type,
-        "final_equity": result.final_equity,
-        "cash": result.cash,
-        "fills": result.fills,
-        "metrics": {name: _number(value) for name, value in result.metrics.as_dict().items()},
-        "trades": [
-            {
-                "side": trade.side,
-                "size": trade.size,
-                "entry_bar": trade.entry_bar,
-                "entry_time_ms": trade.entry_time_ms,
-                "entry_time": _iso(trade.entry_time_ms),
-                "entry_price": trade.entry_price,
-                "exit_bar": trade.exit_bar,
-                "exit_time_ms": trade.exit_time_ms,
-                "exit_time": _iso(trade.exit_time_ms),
-                "exit_price": trade.exit_price,
-                "exit_reason": trade.exit_reason,
-                "fees": trade.fees,
-                "pnl": trade.pnl,
-                "return_pct": trade.return_pct,
-            }
-            for trade in result.trades
-        ],
-        "open_position": None
-        if open_position is None
-        else {
-            "side": open_position.side,
-            "size": open_position.size,
-            "entry_bar": open_position.entry_bar,
-            "entry_time": _iso(open_position.entry_time_ms),
-            "entry_price": open_position.entry_price,
-        },
-    }
-
-
-def _summary(result: BacktestResult) -> Table:
-    table = Table(title=escape(f"{result.strategy} {result.params}"), show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("final equity", f"{result.final_equity:,.2f}")
-    percent = {"total_return", "cagr", "max_drawdown", "win_rate", "exposure"}
-    for name, value in result.metrics.as_dict().items():
-        if value is None:
-            text = "-"
-        elif name in percent:
-            text = f"{100 * value:.2f} %"
-        elif isinstance(value, int):
-            text = str(value)
-        else:
-            text = f"{value:,.4f}"
-        table.add_row(name.replace("_", " "), text)
-    return table
-
-
-def write_report(result: BacktestResult, frame: CandleFrame, path: Path) -> None:
-    """Write a self-contained HTML report: price with entries and exits, equity, drawdown."""
-    from plotly import graph_objects as go
-    from plotly.subplots import make_subplots
-
-    times = frame.open_time_ms.astype("datetime64[ms]")
-    figure = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.55, 0.25, 0.2],
-        vertical_spacing=0.03,
-        subplot_titles=("Close, entries and exits", "Equity", "Drawdown"),
-    )
-    figure.add_trace(go.Scattergl(x=times, y=frame.close, name="close", line={"width": 1}), 1, 1)
-    trades = result.trades
-    for side, colour, symbol in (
-        ("long", "green", "triangle-up"),
-        ("short", "red", "triangle-down"),
-    ):
-        entries = [t for t in trades if t.side == side]
-        if result.open_position is not None and result.open_position.side == side:
-            entries.append(result.open_position)  # type: ignore[arg-type]
-        if entries:
-            figure.add_trace(
-                go.Scattergl(
-                    x=times[[t.entry_bar for t in entries]],
-                    y=[t.entry_price for t in entries],
-                    mode="markers",
-                    name=f"enter {side}",
-                    marker={"color": colour, "symbol": symbol, "size": 9},
-                ),
-                1,
-                1,
-            )
-    if trades:
-        figure.add_trace(
-            go.Scattergl(
-                x=times[[t.exit_bar for t in trades]],
-                y=[t.exit_price for t in trades],
-                mode="markers",
-                name="exit",
-                text=[f"pnl {t.pnl:,.2f}" for t in trades],
-                marker={"color": "black", "symbol": "x", "size": 8},
-            ),
-            1,
-            1,
-        )
-    figure.add_trace(go.Scattergl(x=times, y=result.equity, name="equity"), 2, 1)
-    figure.add_trace(
-        go.Scattergl(x=times, y=100 * result.drawdown, name="drawdown %", fill="tozeroy"), 3, 1
-    )
-    figure.update_layout(height=900, hovermode="x unified", margin={"t": 40})
-    rows = "".join(
-        f"<tr><td>{escape_html(name)}</td><td>{'-' if value is None else f'{value:.6g}'}</td></tr>"
-        for name, value in result.metrics.as_dict().items()
-    )
-    title = escape_html(f"Backtest {result.strategy} {result.params}")
-    # include_plotlyjs=True inlines plotly.js, so the report opens offline (no CDN).
-    chart = figure.to_html(full_html=False, include_plotlyjs=True)
-    path.write_text(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body style='font-family:sans-serif'><h2>{title}</h2>"
-        f"<p>final equity {result.final_equity:,.2f} from {result.config.initial_cash:,.2f}</p>"
-        f"<table>{rows}</table>{chart}</body></html>",
-        encoding="utf-8",
-    )
-
-
-def escape_html(text: str) -> str:
-    """Escape text for HTML."""
-    import html
-
-    return html.escape(text)
-
-
 def _read_candles(
     data: Path | None,
     *,
@@ -294,11 +140,14 @@ def _read_candles(
 
 def backtest_command(
     data: Annotated[
-        Path | None,
+        list[str] | None,
         typer.Option(
             "--data",
-            help="Candle file (.json, .csv, .feather, …); without it, the candles of "
-            "--exchange/--symbol/--timeframe in the candle store of --data-dir.",
+            metavar="FILE|SYMBOL=FILE",
+            help="Candle file (.json, .csv, .feather, …) of --symbol; for several symbols "
+            "repeat it as SYMBOL=FILE (--data BTC/USDT=btc.json --data ETH/USDT=eth.json). "
+            "Without it, the candles of --exchange/--symbol/--timeframe in the candle store "
+            "of --data-dir.",
         ),
     ] = None,
     strategy: Annotated[
@@ -313,7 +162,14 @@ def backtest_command(
     output: Annotated[Path | None, typer.Option("--output", help="Write results as JSON.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
     exchange: Annotated[str, typer.Option(help="Exchange of the candles.")] = "binance",
-    symbol: Annotated[str, typer.Option(help="Market of the candles, BASE/QUOTE.")] = "BTC/USDT",
+    symbol: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SYMBOL",
+            help="Market of the candles, BASE/QUOTE (default BTC/USDT); repeat it to backtest "
+            "several stored symbols in one portfolio.",
+        ),
+    ] = None,
     timeframe: Annotated[
         str, typer.Option(help="Candle length the open times must align to.")
     ] = "1m",
@@ -387,11 +243,17 @@ def backtest_command(
         ),
     ] = Path("var"),
 ) -> None:
-    """Backtest a built-in strategy on a candle file or stored candles (fills at next open)."""
+    """Backtest a built-in strategy on candle files or stored candles (fills at next open).
+
+    Several symbols (repeated --symbol, or --data SYMBOL=FILE) trade from one cash balance: the
+    sizing rule shares it (e.g. --sizing fraction_of_equity --sizing-value 0.5), and only the
+    candle times every symbol has are backtested.
+    """
     console = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     try:
-        strategy_instance = create_strategy(strategy, parse_params(param or []))
+        params = parse_params(param or [])
+        strategy_instance = create_strategy(strategy, params)
         if fee_model not in ("flat", "exchange"):
             raise InvalidInput(f"--fee-model must be flat or exchange, got {fee_model}")
         options: dict[str, object] = {
@@ -413,6 +275,20 @@ def backtest_command(
             "quantity_step": quantity_step,
         }
         config = config_from_options({k: v for k, v in options.items() if v is not None})
+        sources = market_sources(data or [], symbol or [])
+        market = Market(exchange, timeframe)
+
+        def read(source: MarketSource) -> CandleFrame:
+            return _read_candles(
+                source.path,
+                exchange=exchange,
+                symbol=source.symbol,
+                timeframe=timeframe,
+                since=since,
+                until=until,
+                data_dir=data_dir,
+            )
+
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -421,40 +297,55 @@ def backtest_command(
             transient=True,
             disable=not console.is_terminal,
         ) as progress:
-            source = data.name if data is not None else f"{exchange} {symbol} {timeframe}"
-            task = progress.add_task(f"reading {escape(source)}", total=None)
-            frame = _read_candles(
-                data,
-                exchange=exchange,
-                symbol=symbol,
-                timeframe=timeframe,
-                since=since,
-                until=until,
-                data_dir=data_dir,
-            )
-            progress.update(task, description=f"backtesting {len(frame)} candles", total=1)
-
-            def report_progress(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=max(total, 1))
-
-            result = run_backtest(strategy_instance, frame, config, report_progress)
-            if output is not None:
-                progress.update(task, description="writing JSON")
-                described = data if data is not None else f"store:{exchange}/{symbol}/{timeframe}"
-                output.write_text(json.dumps(result_to_json(result, described), indent=1))
-            if report is not None:
-                progress.update(task, description="writing report")
-                write_report(result, frame, report)
+            if len(sources) > 1:
+                run = PortfolioRun(strategy, params, config, market, output=output, report=report)
+                printed = run.execute(sources, read, progress)
+            else:
+                printed = _run_one(
+                    sources[0], read, strategy_instance, config, market, progress, output, report
+                )
     except CryptoTraderError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     except OSError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
-    console.print(_summary(result))
+    for item in printed:
+        console.print(item, highlight=False)
+
+
+def _run_one(
+    source: MarketSource,
+    read: Callable[[MarketSource], CandleFrame],
+    strategy: BaseStrategy,
+    config: BacktestConfig,
+    market: Market,
+    progress: Progress,
+    output: Path | None,
+    report: Path | None,
+) -> list[RenderableType]:
+    label = source.path.name if source.path is not None else market.label(source.symbol)
+    task = progress.add_task(f"reading {escape(label)}", total=None)
+    frame = read(source)
+    progress.update(task, description=f"backtesting {len(frame)} candles", total=1)
+
+    def report_progress(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=max(total, 1))
+
+    result = run_backtest(strategy, frame, config, report_progress)
+    if output is not None:
+        progress.update(task, description="writing JSON")
+        described = source.path or market.store_label(source.symbol)
+        output.write_text(json.dumps(result_to_json(result, described), indent=1))
+    if report is not None:
+        progress.update(task, description="writing report")
+        write_report(result, frame, report)
+    printed: list[RenderableType] = [
+        summary_table(f"{result.strategy} {result.params}", result.final_equity, result.metrics)
+    ]
     if len(frame):
-        console.print(
-            f"{len(frame)} candles from {_iso(int(frame.open_time_ms[0]))} to "
-            f"{_iso(int(frame.open_time_ms[-1]))}; {len(result.trades)} closed trades",
-            highlight=False,
+        printed.append(
+            f"{len(frame)} candles from {iso(int(frame.open_time_ms[0]))} to "
+            f"{iso(int(frame.open_time_ms[-1]))}; {len(result.trades)} closed trades"
         )
+    return printed

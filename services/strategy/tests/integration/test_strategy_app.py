@@ -32,7 +32,8 @@ from crypto_trader.contracts.strategy.v1 import (
     strategy_service_pb2_grpc,
 )
 from crypto_trader.strategy import app
-from crypto_trader.strategy.domain.framework import BUILT_INS, CandleFrame
+from crypto_trader.strategy.domain.framework import BUILT_INS
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.registry import StrategyRegistry
 from crypto_trader.strategy.domain.sma_cross import sma_cross_signals
 from crypto_trader.strategy.settings import InstanceConfig, StrategySettings

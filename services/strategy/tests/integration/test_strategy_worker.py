@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from crypto_trader.strategy.adapters.celery_tasks import (
     BACKTEST_TASK,
     STRATEGY_BACKTEST_TASK,
     backtest_queue,
+    backtest_strategy_task,
     create_celery,
 )
 from crypto_trader.strategy.domain.backtest import Bar, backtest_sma_cross
@@ -28,6 +30,11 @@ from crypto_trader.strategy.domain.backtesting.request import (
 )
 
 pytestmark = pytest.mark.integration
+
+
+class _NoProgress:
+    def update_state(self, *, state: str, meta: dict[str, Any]) -> None:
+        pass
 
 
 def _rows(shared_data_dir: Path, count: int) -> list[list[str]]:
@@ -122,6 +129,37 @@ class TestStrategyWorker:
         assert result["trades"] == expected["trades"]
         assert all(set(info) == {"done", "total"} for info in seen)
         assert pending.state == "SUCCESS"
+        client.close()
+
+    def test_runs_several_symbols_in_one_account(
+        self, worker: subprocess.Popen[bytes], redis_url: str, run_root: str, shared_data_dir: Path
+    ) -> None:
+        infra = InfraSettings(redis_url=redis_url, redis_prefix=f"{run_root}:")
+        client = create_celery(infra)
+        eth = shared_data_dir / "nostalgiaforinfinity" / "binance" / "ETH_USDT-5m.json"
+        candles = {
+            "BTC/USDT": _rows(shared_data_dir, 3000),
+            "ETH/USDT": [[str(v) for v in row] for row in json.loads(eth.read_text())[:3000]],
+        }
+        options = {"sizing": "fraction_of_equity", "sizing_value": 0.5}
+
+        pending = client.send_task(
+            STRATEGY_BACKTEST_TASK,
+            args=["sma_cross", {"fast": 10, "slow": 30}, candles, options],
+            queue=backtest_queue(infra),
+        )
+        result = pending.get(timeout=30)
+
+        eager = backtest_strategy_task(
+            _NoProgress(), "sma_cross", {"fast": 10, "slow": 30}, candles, options
+        )
+        # metrics are float analytics: the worker's process may round their last digit otherwise
+        assert {k: v for k, v in result.items() if k != "metrics"} == {
+            k: v for k, v in eager.items() if k != "metrics"
+        }
+        assert result["metrics"] == pytest.approx(eager["metrics"], rel=1e-9)
+        assert result["symbols"] == ["BTC/USDT", "ETH/USDT"]
+        assert all(s["trades"] for s in result["per_symbol"].values())
         client.close()
 
     def test_a_failing_backtest_reports_the_reason(

@@ -17,7 +17,8 @@ from crypto_trader.strategy.domain.backtesting import (
     run_backtest,
 )
 from crypto_trader.strategy.domain.backtesting.request import config_from_options
-from crypto_trader.strategy.domain.framework import CandleFrame, create_strategy
+from crypto_trader.strategy.domain.framework import create_strategy
+from crypto_trader.strategy.domain.indicators import CandleFrame
 
 
 class RecordingTask:

@@ -97,7 +97,9 @@ async def run(settings: StrategySettings, stop: asyncio.Event) -> None:
             for spec in specs
         )
 
-        servicer = StrategyServicer(instances, registry=registry, running=fleet.running)
+        servicer = StrategyServicer(
+            instances, registry=registry, running=fleet.running, clock=clock
+        )
         server = await stack.enter_async_context(
             serve_grpc(
                 settings.grpc_host,

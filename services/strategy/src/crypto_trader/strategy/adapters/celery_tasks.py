@@ -2,25 +2,35 @@
 
 Clients queue work with ``send_task(STRATEGY_BACKTEST_TASK, args=[strategy, params, candles,
 options], queue=backtest_queue(infra))`` on a Celery app whose broker and result backend are
-``infra.redis_url``. ``BACKTEST_TASK`` (the exact-decimal long-only SMA cross) stays for older
-clients.
+``infra.redis_url``. ``candles`` is one market's rows, or ``{symbol: rows}`` for several symbols
+backtested in one account (rows aligned on time). ``BACKTEST_TASK`` (the exact-decimal long-only
+SMA cross) stays for older clients.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from celery import Celery
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.model import decimal_str, to_decimal
+from crypto_trader.common.model import decimal_str, to_decimal, validate_symbol
 from crypto_trader.common.settings import InfraSettings
 from crypto_trader.strategy.domain.backtest import BacktestResult, Bar, backtest_sma_cross
+from crypto_trader.strategy.domain.backtesting import (
+    PortfolioResult,
+    Trade,
+    run_portfolio_backtest,
+)
 from crypto_trader.strategy.domain.backtesting.request import (
+    config_from_options,
+    frame_from_rows,
     result_to_json,
     run_requested_backtest,
 )
+from crypto_trader.strategy.domain.framework import create_strategy
 
 BACKTEST_TASK = "strategy.backtest_sma_cross"
 STRATEGY_BACKTEST_TASK = "strategy.backtest"
@@ -69,11 +79,13 @@ def backtest_strategy_task(
     task: ProgressReporter,
     strategy: str,
     params: Mapping[str, object],
-    candles: Sequence[Sequence[object]],
+    candles: Sequence[Sequence[object]] | Mapping[str, Sequence[Sequence[object]]],
     options: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """Backtest any built-in strategy on ``[open_ms, open, high, low, close, volume]`` rows.
 
+    ``candles`` may map several symbols to their rows (the same open times): they share one
+    cash balance and the result has the portfolio's metrics plus each symbol's trades.
     ``options`` are the engine's JSON options (cash, fee or exchange/maker_fee/taker_fee,
     slippage_model/slippage_bps/spread_bps, order_type, stop_loss, take_profit, trailing_stop,
     sizing/sizing_value/quantity_step); progress goes to the result backend as ``PROGRESS``.
@@ -82,8 +94,80 @@ def backtest_strategy_task(
     def report(done: int, total: int) -> None:
         task.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
+    if isinstance(candles, Mapping):
+        return _portfolio_backtest(strategy, params or {}, candles, options or {}, report)
     result = run_requested_backtest(strategy, params or {}, candles, options or {}, report)
     return result_to_json(result)
+
+
+def _portfolio_backtest(
+    strategy: str,
+    params: Mapping[str, object],
+    candles: Mapping[str, Sequence[Sequence[object]]],
+    options: Mapping[str, object],
+    report: Callable[[int, int], None],
+) -> dict[str, Any]:
+    if not candles:
+        raise InvalidInput("no symbols to backtest")
+    config = config_from_options(options)
+    frames = {}
+    for symbol, rows in candles.items():
+        try:
+            frames[validate_symbol(symbol)] = frame_from_rows(rows)
+        except InvalidInput as error:
+            raise InvalidInput(f"{symbol}: {error}") from None
+    # One strategy object per symbol: the event path keeps per-market state.
+    strategies = {symbol: create_strategy(strategy, params) for symbol in frames}
+    result = run_portfolio_backtest(strategies, frames, config, report)
+    first = next(iter(strategies.values()))
+    return {
+        "strategy": first.name,
+        "params": first.params,
+        "symbols": list(frames),
+        "candles": len(result.open_time_ms),
+        "initial_cash": config.initial_cash,
+        **_portfolio_totals(result),
+        "per_symbol": {
+            symbol: {
+                "position": float(result.positions[symbol][-1]),
+                "last_close": float(frame.close[-1]),
+                "trades": [_trade(t) for t in result.trades if t.symbol == symbol],
+            }
+            for symbol, frame in frames.items()
+        },
+    }
+
+
+def _portfolio_totals(result: PortfolioResult) -> dict[str, Any]:
+    # JSON has no infinity or NaN: undefined metrics are null.
+    metrics = {
+        name: None if isinstance(value, float) and not math.isfinite(value) else value
+        for name, value in result.metrics.as_dict().items()
+    }
+    return {
+        "final_equity": result.final_equity,
+        "cash": result.cash,
+        "fees_paid": result.fees_paid,
+        "fills": result.fills,
+        "metrics": metrics,
+    }
+
+
+def _trade(trade: Trade) -> dict[str, Any]:
+    # The keys of the single-symbol result's trades.
+    return {
+        "side": trade.side,
+        "size": trade.size,
+        "entry_bar": trade.entry_bar,
+        "entry_time_ms": trade.entry_time_ms,
+        "entry_price": trade.entry_price,
+        "exit_bar": trade.exit_bar,
+        "exit_time_ms": trade.exit_time_ms,
+        "exit_price": trade.exit_price,
+        "exit_reason": trade.exit_reason,
+        "fees": trade.fees,
+        "pnl": trade.pnl,
+    }
 
 
 def backtest_sma_cross_task(

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n:crypto_trader/contracts/strategy/v1/strategy_service.proto\x12#crypto_trader.contracts.strategy.v1\"b\n\x11StrategyParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\t\x12\x0f\n\x07minimum\x18\x04 \x01(\t\x12\x0f\n\x07maximum\x18\x05 \x01(\t\"\x84\x01\n\x13StrategyDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12J\n\nparameters\x18\x03 \x03(\x0b\x32\x36.crypto_trader.contracts.strategy.v1.StrategyParameter\"\xef\x02\n\x10StrategyInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x10\n\x08strategy\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x11\n\ttimeframe\x18\x06 \x01(\t\x12Y\n\nparameters\x18\x07 \x03(\x0b\x32\x45.crypto_trader.contracts.strategy.v1.StrategyInstance.ParametersEntry\x12\x0f\n\x07running\x18\x08 \x01(\x08\x12\x14\n\x0c\x63\x61ndles_seen\x18\t \x01(\x03\x12\x17\n\x0fsignals_emitted\x18\n \x01(\x03\x12 \n\x18last_candle_open_time_ms\x18\x0b \x01(\x03\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15ListStrategiesRequest\"f\n\x16ListStrategiesResponse\x12L\n\nstrategies\x18\x01 \x03(\x0b\x32\x38.crypto_trader.contracts.strategy.v1.StrategyDescription\"\x16\n\x14ListInstancesRequest\"a\n\x15ListInstancesResponse\x12H\n\tinstances\x18\x01 \x03(\x0b\x32\x35.crypto_trader.contracts.strategy.v1.StrategyInstance\")\n\x12GetInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"^\n\x13GetInstanceResponse\x12G\n\x08instance\x18\x01 \x01(\x0b\x32\x35.crypto_trader.contracts.strategy.v1.StrategyInstance2\xa9\x03\n\x0fStrategyService\x12\x89\x01\n\x0eListStrategies\x12:.crypto_trader.contracts.strategy.v1.ListStrategiesRequest\x1a;.crypto_trader.contracts.strategy.v1.ListStrategiesResponse\x12\x86\x01\n\rListInstances\x12\x39.crypto_trader.contracts.strategy.v1.ListInstancesRequest\x1a:.crypto_trader.contracts.strategy.v1.ListInstancesResponse\x12\x80\x01\n\x0bGetInstance\x12\x37.crypto_trader.contracts.strategy.v1.GetInstanceRequest\x1a\x38.crypto_trader.contracts.strategy.v1.GetInstanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n:crypto_trader/contracts/strategy/v1/strategy_service.proto\x12#crypto_trader.contracts.strategy.v1\"\x88\x01\n\x11StrategyParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\t\x12\x0f\n\x07minimum\x18\x04 \x01(\t\x12\x0f\n\x07maximum\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07\x63hoices\x18\x07 \x03(\t\"\xa4\x02\n\x13StrategyDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12J\n\nparameters\x18\x03 \x03(\x0b\x32\x36.crypto_trader.contracts.strategy.v1.StrategyParameter\x12G\n\x06status\x18\x04 \x01(\x0e\x32\x37.crypto_trader.contracts.strategy.v1.StrategyLoadStatus\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x1e\n\x16informative_timeframes\x18\x07 \x03(\t\x12\x16\n\x0ewarmup_candles\x18\x08 \x01(\x05\"\x93\x02\n\x10InstanceSchedule\x12\x1f\n\x12\x61\x63tive_hours_start\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x1d\n\x10\x61\x63tive_hours_end\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x0b\x61\x63tive_days\x18\x03 \x03(\t\x12\x15\n\x08start_ms\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x14\n\x07stop_ms\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12 \n\x13max_entries_per_day\x18\x06 \x01(\x05H\x04\x88\x01\x01\x42\x15\n\x13_active_hours_startB\x13\n\x11_active_hours_endB\x0b\n\t_start_msB\n\n\x08_stop_msB\x16\n\x14_max_entries_per_day\"\xbb\x04\n\x10StrategyInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x10\n\x08strategy\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x11\n\ttimeframe\x18\x06 \x01(\t\x12Y\n\nparameters\x18\x07 \x03(\x0b\x32\x45.crypto_trader.contracts.strategy.v1.StrategyInstance.ParametersEntry\x12\x0f\n\x07running\x18\x08 \x01(\x08\x12\x14\n\x0c\x63\x61ndles_seen\x18\t \x01(\x03\x12\x17\n\x0fsignals_emitted\x18\n \x01(\x03\x12 \n\x18last_candle_open_time_ms\x18\x0b \x01(\x03\x12G\n\x08schedule\x18\x0c \x01(\x0b\x32\x35.crypto_trader.contracts.strategy.v1.InstanceSchedule\x12J\n\x0eschedule_state\x18\r \x01(\x0e\x32\x32.crypto_trader.contracts.strategy.v1.ScheduleState\x12\x1e\n\x16schedule_checked_at_ms\x18\x0e \x01(\x03\x12\x15\n\rentries_today\x18\x0f \x01(\x05\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15ListStrategiesRequest\"f\n\x16ListStrategiesResponse\x12L\n\nstrategies\x18\x01 \x03(\x0b\x32\x38.crypto_trader.contracts.strategy.v1.StrategyDescription\"\x16\n\x14ListInstancesRequest\"a\n\x15ListInstancesResponse\x12H\n\tinstances\x18\x01 \x03(\x0b\x32\x35.crypto_trader.contracts.strategy.v1.StrategyInstance\")\n\x12GetInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"^\n\x13GetInstanceResponse\x12G\n\x08instance\x18\x01 \x01(\x0b\x32\x35.crypto_trader.contracts.strategy.v1.StrategyInstance*x\n\x12StrategyLoadStatus\x12$\n STRATEGY_LOAD_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17STRATEGY_LOAD_STATUS_OK\x10\x01\x12\x1f\n\x1bSTRATEGY_LOAD_STATUS_FAILED\x10\x02*\xef\x01\n\rScheduleState\x12\x1e\n\x1aSCHEDULE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SCHEDULE_STATE_ACTIVE\x10\x01\x12 \n\x1cSCHEDULE_STATE_OUTSIDE_HOURS\x10\x02\x12\x1f\n\x1bSCHEDULE_STATE_OUTSIDE_DAYS\x10\x03\x12\x1e\n\x1aSCHEDULE_STATE_NOT_STARTED\x10\x04\x12\x18\n\x14SCHEDULE_STATE_ENDED\x10\x05\x12&\n\"SCHEDULE_STATE_DAILY_LIMIT_REACHED\x10\x06\x32\xa9\x03\n\x0fStrategyService\x12\x89\x01\n\x0eListStrategies\x12:.crypto_trader.contracts.strategy.v1.ListStrategiesRequest\x1a;.crypto_trader.contracts.strategy.v1.ListStrategiesResponse\x12\x86\x01\n\rListInstances\x12\x39.crypto_trader.contracts.strategy.v1.ListInstancesRequest\x1a:.crypto_trader.contracts.strategy.v1.ListInstancesResponse\x12\x80\x01\n\x0bGetInstance\x12\x37.crypto_trader.contracts.strategy.v1.GetInstanceRequest\x1a\x38.crypto_trader.contracts.strategy.v1.GetInstanceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,26 +33,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._loaded_options = None
   _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_STRATEGYPARAMETER']._serialized_start=99
-  _globals['_STRATEGYPARAMETER']._serialized_end=197
-  _globals['_STRATEGYDESCRIPTION']._serialized_start=200
-  _globals['_STRATEGYDESCRIPTION']._serialized_end=332
-  _globals['_STRATEGYINSTANCE']._serialized_start=335
-  _globals['_STRATEGYINSTANCE']._serialized_end=702
-  _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._serialized_start=653
-  _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._serialized_end=702
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=704
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=727
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=729
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=831
-  _globals['_LISTINSTANCESREQUEST']._serialized_start=833
-  _globals['_LISTINSTANCESREQUEST']._serialized_end=855
-  _globals['_LISTINSTANCESRESPONSE']._serialized_start=857
-  _globals['_LISTINSTANCESRESPONSE']._serialized_end=954
-  _globals['_GETINSTANCEREQUEST']._serialized_start=956
-  _globals['_GETINSTANCEREQUEST']._serialized_end=997
-  _globals['_GETINSTANCERESPONSE']._serialized_start=999
-  _globals['_GETINSTANCERESPONSE']._serialized_end=1093
-  _globals['_STRATEGYSERVICE']._serialized_start=1096
-  _globals['_STRATEGYSERVICE']._serialized_end=1521
+  _globals['_STRATEGYLOADSTATUS']._serialized_start=1776
+  _globals['_STRATEGYLOADSTATUS']._serialized_end=1896
+  _globals['_SCHEDULESTATE']._serialized_start=1899
+  _globals['_SCHEDULESTATE']._serialized_end=2138
+  _globals['_STRATEGYPARAMETER']._serialized_start=100
+  _globals['_STRATEGYPARAMETER']._serialized_end=236
+  _globals['_STRATEGYDESCRIPTION']._serialized_start=239
+  _globals['_STRATEGYDESCRIPTION']._serialized_end=531
+  _globals['_INSTANCESCHEDULE']._serialized_start=534
+  _globals['_INSTANCESCHEDULE']._serialized_end=809
+  _globals['_STRATEGYINSTANCE']._serialized_start=812
+  _globals['_STRATEGYINSTANCE']._serialized_end=1383
+  _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._serialized_start=1334
+  _globals['_STRATEGYINSTANCE_PARAMETERSENTRY']._serialized_end=1383
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=1385
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=1408
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=1410
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=1512
+  _globals['_LISTINSTANCESREQUEST']._serialized_start=1514
+  _globals['_LISTINSTANCESREQUEST']._serialized_end=1536
+  _globals['_LISTINSTANCESRESPONSE']._serialized_start=1538
+  _globals['_LISTINSTANCESRESPONSE']._serialized_end=1635
+  _globals['_GETINSTANCEREQUEST']._serialized_start=1637
+  _globals['_GETINSTANCEREQUEST']._serialized_end=1678
+  _globals['_GETINSTANCERESPONSE']._serialized_start=1680
+  _globals['_GETINSTANCERESPONSE']._serialized_end=1774
+  _globals['_STRATEGYSERVICE']._serialized_start=2141
+  _globals['_STRATEGYSERVICE']._serialized_end=2566
 # @@protoc_insertion_point(module_scope)
