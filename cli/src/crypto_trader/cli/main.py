@@ -138,14 +138,32 @@ def _duration(ms: int) -> str:
 
 @data_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A candle file (CSV) to import.")],
-    exchange: Annotated[str, typer.Option(help="Exchange the candles come from.")] = "binance",
+    file: Annotated[
+        Path, typer.Argument(help="A candle or trade file (CSV, JSON, feather, parquet).")
+    ],
+    exchange: Annotated[str, typer.Option(help="Exchange the data comes from.")] = "binance",
     symbol: Annotated[str, typer.Option(help="Market, as BASE/QUOTE.")] = "BTC/USDT",
     timeframe: Annotated[str, typer.Option(help="Candle length, e.g. 1m, 5m, 1h.")] = "5m",
+    trades: Annotated[
+        bool | None,
+        typer.Option(
+            "--trades/--candles",
+            help="What the file holds (default: trades when its name ends in 'trades').",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = Path("var"),
 ) -> None:
-    """Import a candle file into the market data store."""
+    """Import a candle or trade file into the market data store."""
     console = Console(soft_wrap=True)
+    if trades is None:
+        trades = data_import.is_trade_file(file)
+    if trades:
+        raise typer.Exit(
+            data_import.import_trades(
+                file, exchange=exchange, symbol=symbol, data_dir=data_dir, console=console
+            )
+        )
     code = data_import.import_file(
         file,
         exchange=exchange,
@@ -199,13 +217,24 @@ def download(
     ] = None,
     timeframe: Annotated[str, typer.Option(help="Candle length, e.g. 1m, 5m, 1h.")] = "1m",
     until: Annotated[str | None, typer.Option(help="End (excluded); default now.")] = None,
+    repair_gaps: Annotated[
+        bool,
+        typer.Option(
+            "--repair-gaps",
+            help="Also fetch the candles missing inside the stored range from --since on; "
+            "ranges the exchange has no data for are reported and remembered.",
+        ),
+    ] = False,
     data_dir: DataDir = Path("var"),
     api_base_url: Annotated[
         str | None,
         typer.Option(envvar="CT_MARKETDATA_EXCHANGE_API_BASE_URL", hidden=True),
     ] = None,
 ) -> None:
-    """Download closed candles into the store, resuming after the last stored one."""
+    """Download closed candles into the store, resuming after the last stored one.
+
+    With --repair-gaps the gaps `ct data list` shows are filled from the exchange as well.
+    """
     console = Console(soft_wrap=True)
     code = data_transfer.download(
         exchange=exchange,
@@ -216,6 +245,7 @@ def download(
         data_dir=data_dir,
         console=console,
         api_base_url=api_base_url,
+        repair_gaps=repair_gaps,
     )
     raise typer.Exit(code)
 

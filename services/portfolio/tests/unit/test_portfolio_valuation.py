@@ -1,9 +1,18 @@
-"""Which last price wins, and the exactness limits of stored amounts."""
+"""Which last price wins, the exactness limits of stored amounts, and a short's equity."""
 
 from decimal import Decimal
 
+from crypto_trader.common.model import Side
 from crypto_trader.portfolio.domain.amount import is_storable, quantize_amount
-from crypto_trader.portfolio.domain.valuation import PriceMark, PriceSource, supersedes
+from crypto_trader.portfolio.domain.fill import Fill
+from crypto_trader.portfolio.domain.position import Position
+from crypto_trader.portfolio.domain.valuation import (
+    PriceMark,
+    PriceSource,
+    mark,
+    supersedes,
+    value_account,
+)
 
 
 def candle(as_of: int, price: str = "1") -> PriceMark:
@@ -47,3 +56,36 @@ class TestStorable:
 
     def test_quantizes_to_eighteen_places(self) -> None:
         assert quantize_amount(Decimal(1) / Decimal(3)) == Decimal("0.333333333333333333")
+
+
+class TestShortEquity:
+    def test_equity_is_cash_plus_the_signed_position_at_the_last_price(self) -> None:
+        # Sold 0.5 short at 20000 (fee 10) from 10000 cash: the proceeds are cash, the short a debt.
+        short = Position("paper", "binance", "BTC/USDT").apply(
+            Fill(
+                exchange="binance",
+                account="paper",
+                symbol="BTC/USDT",
+                side=Side.SELL,
+                quantity=Decimal("0.5"),
+                price=Decimal(20000),
+                fee=Decimal(10),
+                trade_id="t1",
+                ts_ms=1,
+            )
+        )
+        cash = Decimal(10000) + Decimal("0.5") * 20000 - 10
+
+        snapshot = value_account(
+            "paper",
+            "USDT",
+            cash=cash,
+            positions=mark([short], {("binance", "BTC/USDT"): Decimal(19000)}),
+            fills_booked=1,
+        )
+
+        assert short.average_price == Decimal(20000)
+        assert snapshot.positions_value == Decimal("-9500")
+        assert snapshot.equity == cash - Decimal("0.5") * 19000 == Decimal("10490")
+        assert snapshot.unrealised_pnl == Decimal(500)
+        assert snapshot.equity == Decimal(10000) + snapshot.unrealised_pnl - snapshot.fees_paid

@@ -129,10 +129,11 @@ class TestDecide:
         assert harness.decisions.records == {}
         assert harness.publisher.published == []
 
-    async def test_short_signals_are_rejected_without_asking_portfolio(self) -> None:
+    async def test_short_entries_are_rejected_when_shorting_is_off_without_asking(self) -> None:
         harness = Harness()
 
         record = await harness.decide(make_signal(SignalAction.ENTER_SHORT))
 
         assert not record.approved
+        assert record.reason == "shorting disabled for binance:BTC/USDT"
         assert harness.positions.asked == []

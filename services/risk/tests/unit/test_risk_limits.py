@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto_trader.common.model import Side
+from crypto_trader.common.protective_exit import ExitHints
 from crypto_trader.risk.domain.limits import RiskLimits, assess_signal, check_max_position
 from crypto_trader.risk.domain.signal import SignalAction
 
@@ -27,7 +28,7 @@ class TestCheckMaxPosition:
 
         assert not decision.approved
         assert decision.reason == (
-            "max_position_notional exceeded: (position 0.1 + quantity 0.05) * price 20000"
+            "max_position_notional exceeded: |position 0.1 + quantity 0.05| * price 20000"
             " = 3000 > 2500"
         )
 
@@ -68,12 +69,96 @@ class TestAssessSignal:
 
         assert decision.reason == "no position to close"
 
-    @pytest.mark.parametrize("action", [SignalAction.ENTER_SHORT, SignalAction.EXIT_SHORT])
-    def test_short_signals_are_rejected(self, action: SignalAction) -> None:
-        decision = assess_signal(action, Decimal("20000"), Decimal(0), LIMITS)
+    @pytest.mark.parametrize("action", [SignalAction.ENTER_SHORT])
+    def test_short_entries_are_rejected_naming_the_market_when_shorting_is_off(
+        self, action: SignalAction
+    ) -> None:
+        decision = assess_signal(
+            action, Decimal("20000"), Decimal(0), LIMITS, market="binance:BTC/USDT"
+        )
 
         assert not decision.approved
-        assert "long only" in decision.reason
+        assert decision.reason == "shorting disabled for binance:BTC/USDT"
+
+
+SHORTS = RiskLimits(Decimal(1000), Decimal("0.00001"), Decimal(2500), allow_short=True)
+
+
+class TestShorts:
+    def test_a_short_entry_sells_the_order_notional(self) -> None:
+        decision = assess_signal(SignalAction.ENTER_SHORT, Decimal("20000"), Decimal(0), SHORTS)
+
+        assert (decision.approved, decision.side, decision.quantity) == (
+            True,
+            Side.SELL,
+            Decimal("0.05"),
+        )
+
+    def test_the_max_position_applies_to_the_absolute_size(self) -> None:
+        price = Decimal("20000")
+
+        second = assess_signal(SignalAction.ENTER_SHORT, price, Decimal("-0.05"), SHORTS)
+        third = assess_signal(SignalAction.ENTER_SHORT, price, Decimal("-0.1"), SHORTS)
+
+        assert second.approved
+        assert not third.approved
+        assert "|position -0.1 - quantity 0.05| * price 20000 = 3000 > 2500" in third.reason
+
+    def test_a_long_entry_may_reduce_a_short(self) -> None:
+        decision = assess_signal(SignalAction.ENTER_LONG, Decimal("20000"), Decimal("-0.1"), SHORTS)
+
+        assert (decision.approved, decision.side) == (True, Side.BUY)
+
+    def test_exit_short_buys_back_the_whole_short(self) -> None:
+        decision = assess_signal(
+            SignalAction.EXIT_SHORT, Decimal("20000"), Decimal("-0.07"), SHORTS
+        )
+
+        assert (decision.approved, decision.side, decision.quantity) == (
+            True,
+            Side.BUY,
+            Decimal("0.07"),
+        )
+
+    @pytest.mark.parametrize("position", [Decimal(0), Decimal("0.05")])
+    def test_exit_short_without_a_short_is_rejected(self, position: Decimal) -> None:
+        decision = assess_signal(SignalAction.EXIT_SHORT, Decimal("20000"), position, SHORTS)
+
+        assert decision.reason == "no short position to cover"
+
+    def test_exit_long_while_short_is_rejected(self) -> None:
+        decision = assess_signal(SignalAction.EXIT_LONG, Decimal("20000"), Decimal("-1"), SHORTS)
+
+        assert decision.reason == "no position to close"
+
+
+class TestExitHints:
+    @pytest.mark.parametrize(
+        ("action", "hints", "problem"),
+        [
+            (SignalAction.ENTER_LONG, ExitHints(stop_loss=Decimal(21000)), "stop_loss 21000"),
+            (SignalAction.ENTER_LONG, ExitHints(take_profit=Decimal(19000)), "take_profit 19000"),
+            (SignalAction.ENTER_LONG, ExitHints(trailing_stop=Decimal(20000)), "trailing_stop"),
+            (SignalAction.ENTER_SHORT, ExitHints(stop_loss=Decimal(19000)), "stop_loss 19000"),
+            (SignalAction.ENTER_SHORT, ExitHints(take_profit=Decimal(21000)), "take_profit"),
+        ],
+    )
+    def test_a_hint_on_the_wrong_side_of_the_price_is_rejected(
+        self, action: SignalAction, hints: ExitHints, problem: str
+    ) -> None:
+        decision = assess_signal(action, Decimal("20000"), Decimal(0), SHORTS, hints=hints)
+
+        assert not decision.approved
+        assert problem in decision.reason and "wrong side of the price 20000" in decision.reason
+
+    def test_hints_on_the_right_side_travel_with_the_approval(self) -> None:
+        hints = ExitHints(Decimal(19000), Decimal(23000), Decimal(19800))
+
+        decision = assess_signal(
+            SignalAction.ENTER_LONG, Decimal("20000"), Decimal(0), LIMITS, hints=hints
+        )
+
+        assert decision.approved and decision.hints == hints
 
     @settings(max_examples=400, deadline=None)
     @given(

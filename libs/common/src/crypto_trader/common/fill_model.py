@@ -75,5 +75,23 @@ def market_fill_at_open(
     InvalidInput
         When any input is out of range (see ``slipped_price`` and ``trading_fee``).
     """
-    price = slipped_price(side, candle_open, slippage_bps=slippage_bps)
-    return SimulatedFill(price=price, fee=trading_fee(quantity, price, fee_rate=fee_rate))
+    return fill_at(side, quantity, candle_open, fee_rate=fee_rate, slippage_bps=slippage_bps)
+
+
+def fill_at(
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+    *,
+    fee_rate: Decimal,
+    slippage_bps: Decimal = Decimal(0),
+) -> SimulatedFill:
+    """Fill an order completely at ``price`` after slippage (0 for a maker), paying ``fee_rate``.
+
+    Raises
+    ------
+    InvalidInput
+        When any input is out of range (see ``slipped_price`` and ``trading_fee``).
+    """
+    filled = slipped_price(side, price, slippage_bps=slippage_bps)
+    return SimulatedFill(price=filled, fee=trading_fee(quantity, filled, fee_rate=fee_rate))

@@ -82,6 +82,11 @@ def execution_events(root: str, account: str, symbol: str) -> str:
     return f"{root}.execution.events.{token(account)}.{symbol_token(symbol)}"
 
 
+def account_execution_events(root: str, account: str) -> str:
+    """Order updates and fills of one account, every market."""
+    return f"{root}.execution.events.{token(account)}.*"
+
+
 def all_execution_events(root: str) -> str:
     """Order updates and fills of every account."""
     return f"{root}.execution.events.>"

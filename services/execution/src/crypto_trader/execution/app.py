@@ -58,6 +58,8 @@ async def run(
             clock=clock,
             fee_rate=settings.taker_fee,
             slippage_bps=settings.slippage_bps,
+            maker_fee_rate=settings.maker_fee,
+            protections=store,
         )
         # Events a crash left committed but unpublished go out before anything new happens.
         leftovers = await relay.publish_pending_quietly()

@@ -9,6 +9,7 @@ from typing import Protocol
 from crypto_trader.common.model import Candle
 from crypto_trader.execution.domain.events import ExecutionEvent
 from crypto_trader.execution.domain.order import Fill, Order
+from crypto_trader.execution.domain.protection import EntryProtection
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,34 @@ class OrderStore(Protocol):
         ...
 
 
+class ProtectionStore(Protocol):
+    """Keep each entry order's protective exits."""
+
+    async def add_protection(self, protection: EntryProtection) -> bool:
+        """Store an entry's protection; return False when the entry already has one."""
+        ...
+
+    async def get_protection(self, entry_client_order_id: str) -> EntryProtection | None:
+        """Return the protection of an entry order, or None."""
+        ...
+
+    async def save_protection(self, before: EntryProtection, after: EntryProtection) -> bool:
+        """Store a new state; return False when the stored one is no longer ``before``."""
+        ...
+
+    async def watching_protections(
+        self, exchange: str, symbol: str, timeframe: str
+    ) -> list[EntryProtection]:
+        """Return the market's protections that are active, oldest first."""
+        ...
+
+    async def protections_of(
+        self, account: str, exchange: str, symbol: str
+    ) -> list[EntryProtection]:
+        """Return an account's protections in a market, oldest first."""
+        ...
+
+
 class Outbox(Protocol):
     """The events committed but not yet published, oldest first."""
 
@@ -77,4 +106,10 @@ class MarketHistory(Protocol):
         self, exchange: str, symbol: str, timeframe: str, after_ms: int
     ) -> Candle | None:
         """Return the first closed candle opened after ``after_ms``, or None if none is stored."""
+        ...
+
+    async def candles_between(
+        self, exchange: str, symbol: str, timeframe: str, after_ms: int, before_ms: int
+    ) -> list[Candle]:
+        """Return the stored closed candles opened after ``after_ms`` and before ``before_ms``."""
         ...

@@ -19,6 +19,8 @@ class ExecutionSettings(ServiceSettings):
     grpc_port: int = DEFAULT_GRPC_PORTS["execution"]
     # Fraction of the notional charged on every paper fill, in the quote currency.
     taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    # Fee of paper fills that rest at their price (take-profit exits).
+    maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
     # Price moved against the taker on paper market fills, in basis points.
     slippage_bps: Decimal = Field(default=Decimal(0), ge=0, lt=10_000)
     # How often the relay looks for outbox rows a failed publish left behind.

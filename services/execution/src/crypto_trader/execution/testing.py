@@ -32,6 +32,7 @@ from crypto_trader.execution.adapters import codec
 from crypto_trader.execution.adapters.nats_consumer import CANDLES_DURABLE, ORDERS_DURABLE
 from crypto_trader.execution.domain.events import ExecutionEvent
 from crypto_trader.execution.domain.order import Fill, Order, OrderType, TradingMode
+from crypto_trader.execution.domain.protection import EntryProtection, ProtectionStatus
 from crypto_trader.execution.handlers import PlaceOrder
 from crypto_trader.execution.ports import OutboxMessage
 from crypto_trader.execution.settings import ExecutionSettings
@@ -48,6 +49,7 @@ class FakeOrderStore:
         self.outbox: list[OutboxMessage] = []
         self.sent: dict[str, int] = {}
         self.events: list[ExecutionEvent] = []
+        self.protections: dict[str, EntryProtection] = {}
 
     async def get(self, client_order_id: str) -> Order | None:
         """Return the order with this client order id, or None."""
@@ -85,6 +87,51 @@ class FakeOrderStore:
             and (order.exchange, order.symbol, order.timeframe) == (exchange, symbol, timeframe)
             and order.not_before_ms < not_before_below_ms
         ]
+
+    async def add_protection(self, protection: EntryProtection) -> bool:
+        """Store an entry's protection unless it has one."""
+        if protection.entry_client_order_id in self.protections:
+            return False
+        self.protections[protection.entry_client_order_id] = protection
+        return True
+
+    async def get_protection(self, entry_client_order_id: str) -> EntryProtection | None:
+        """Return the protection of an entry order, or None."""
+        return self.protections.get(entry_client_order_id)
+
+    async def save_protection(self, before: EntryProtection, after: EntryProtection) -> bool:
+        """Store a new state unless the stored one moved on."""
+        stored = self.protections.get(before.entry_client_order_id)
+        if stored is None or stored.version != before.version:
+            return False
+        self.protections[after.entry_client_order_id] = after
+        return True
+
+    async def watching_protections(
+        self, exchange: str, symbol: str, timeframe: str
+    ) -> list[EntryProtection]:
+        """Return the market's active protections, oldest first."""
+        return [
+            p
+            for p in self._sorted_protections()
+            if (p.exchange, p.symbol, p.timeframe) == (exchange, symbol, timeframe)
+            and p.status is ProtectionStatus.ACTIVE
+        ]
+
+    async def protections_of(
+        self, account: str, exchange: str, symbol: str
+    ) -> list[EntryProtection]:
+        """Return an account's protections in a market, oldest first."""
+        return [
+            p
+            for p in self._sorted_protections()
+            if (p.account, p.exchange, p.symbol) == (account, exchange, symbol)
+        ]
+
+    def _sorted_protections(self) -> list[EntryProtection]:
+        return sorted(
+            self.protections.values(), key=lambda p: (p.created_ms, p.entry_client_order_id)
+        )
 
     async def unsent(self, limit: int) -> list[OutboxMessage]:
         """Return up to ``limit`` unpublished events in commit order."""
@@ -151,6 +198,24 @@ class FakeMarketHistory:
             key=lambda candle: candle.open_time_ms,
         )
         return matching[0] if matching else None
+
+    async def candles_between(
+        self, exchange: str, symbol: str, timeframe: str, after_ms: int, before_ms: int
+    ) -> list[Candle]:
+        """Return the stored closed candles opened after ``after_ms`` and before ``before_ms``."""
+        if self.unavailable:
+            raise RetryableError("marketdata unavailable (fake)")
+        return sorted(
+            (
+                candle
+                for candle in self.candles
+                if (candle.exchange, candle.symbol, candle.timeframe)
+                == (exchange, symbol, timeframe)
+                and candle.closed
+                and after_ms < candle.open_time_ms < before_ms
+            ),
+            key=lambda candle: candle.open_time_ms,
+        )
 
 
 def candle(

@@ -15,14 +15,14 @@ from crypto_trader.common.metrics import serve_metrics
 from crypto_trader.common.rpc import serve_grpc
 from crypto_trader.contracts.risk.v1 import risk_service_pb2, risk_service_pb2_grpc
 from crypto_trader.risk.adapters.grpc_server import RiskServicer
-from crypto_trader.risk.adapters.nats_consumer import consume_signals
+from crypto_trader.risk.adapters.nats_consumer import consume_order_updates, consume_signals
 from crypto_trader.risk.adapters.nats_publisher import NatsDecisionPublisher
 from crypto_trader.risk.adapters.repository import (
     ApprovedPositionReader,
     SqlAlchemyDecisionRepository,
     migrate_risk_tables,
 )
-from crypto_trader.risk.handlers import decide
+from crypto_trader.risk.handlers import decide, record_order_outcome
 from crypto_trader.risk.settings import RiskSettings
 
 
@@ -43,6 +43,7 @@ async def run(settings: RiskSettings, stop: asyncio.Event) -> None:
         stack.push_async_callback(bus.close)
         await bus.ensure_stream(streams.approved_order_stream(root))
         await bus.ensure_stream(streams.risk_event_stream(root))
+        await bus.ensure_stream(streams.execution_event_stream(root))
 
         positions = ApprovedPositionReader(decisions)
 
@@ -70,6 +71,13 @@ async def run(settings: RiskSettings, stop: asyncio.Event) -> None:
             account=infra.account,
             stop=stop,
         )
+        order_updates = consume_order_updates(
+            bus,
+            partial(record_order_outcome, decisions=decisions, exposure=decisions, clock=clock),
+            root=root,
+            account=infra.account,
+            stop=stop,
+        )
         heartbeat = asyncio.create_task(
             beat(
                 bus,
@@ -84,4 +92,4 @@ async def run(settings: RiskSettings, stop: asyncio.Event) -> None:
         await server.set_serving(True)
         await stop.wait()
         # Let the consumer finish its current signal while the portfolio channel is still open.
-        await asyncio.gather(consumer, heartbeat, return_exceptions=True)
+        await asyncio.gather(consumer, order_updates, heartbeat, return_exceptions=True)

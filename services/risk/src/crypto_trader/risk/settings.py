@@ -23,7 +23,10 @@ class RiskSettings(ServiceSettings):
     order_notional: Decimal = Decimal(1000)
     quantity_step: Decimal = Decimal("0.00001")
     max_position_notional: Decimal = Decimal(2500)
-    # Seconds a position request to portfolio may take before the signal is retried.
+    # CT_RISK_ALLOW_SHORT: let this account's short entries through. Off by default because a
+    # spot market cannot be sold short; when off, a short entry is rejected with the reason
+    # "shorting disabled for <exchange>:<symbol>".
+    allow_short: bool = False
 
     @field_validator("order_notional", "quantity_step", "max_position_notional", mode="before")
     @classmethod
@@ -46,4 +49,5 @@ class RiskSettings(ServiceSettings):
             order_notional=self.order_notional,
             quantity_step=self.quantity_step,
             max_position_notional=self.max_position_notional,
+            allow_short=self.allow_short,
         )

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.ids import stable_id
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.risk.domain.decision import DecisionRecord
+from crypto_trader.risk.domain.exposure import ExposureChange
 from crypto_trader.risk.domain.signal import SignalAction, TradeSignal
 
 
@@ -19,6 +21,7 @@ def make_signal(
     exchange: str = "binance",
     symbol: str = "BTC/USDT",
     timeframe: str = "5m",
+    hints: ExitHints = NO_HINTS,
 ) -> TradeSignal:
     """Build a signal with a contract-style id."""
     return TradeSignal(
@@ -30,6 +33,7 @@ def make_signal(
         action=action,
         reference_price=Decimal(price),
         candle_open_time_ms=candle_open_time_ms,
+        hints=hints,
     )
 
 
@@ -57,6 +61,12 @@ class InMemoryDecisionRepository:
     def get(self, signal_id: str) -> DecisionRecord | None:
         return self.records.get(signal_id)
 
+    def get_by_order(self, client_order_id: str) -> DecisionRecord | None:
+        for record in self.records.values():
+            if record.approved and record.client_order_id == client_order_id:
+                return record
+        return None
+
     def add(self, record: DecisionRecord) -> DecisionRecord:
         return self.records.setdefault(record.signal_id, record)
 
@@ -78,3 +88,16 @@ class RecordingDecisionPublisher:
             self.failures_left -= 1
             raise RetryableError("bus unavailable (fake)")
         self.published.append(record)
+
+
+class InMemoryExposureRepository:
+    """Keep exposure changes in a dict keyed by client order id."""
+
+    def __init__(self) -> None:
+        self.changes: dict[str, ExposureChange] = {}
+
+    def add_change(self, change: ExposureChange) -> bool:
+        if change.client_order_id in self.changes:
+            return False
+        self.changes[change.client_order_id] = change
+        return True

@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable
 
 from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.model import Candle
-from crypto_trader.strategy.domain.framework import BaseStrategy, PriceBar
+from crypto_trader.common.model import Candle, Side
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints, hints_from_strategy
+from crypto_trader.strategy.domain.framework import BaseStrategy
 from crypto_trader.strategy.domain.framework import Signal as StrategySignal
+from crypto_trader.strategy.domain.indicators import PriceBar
 from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec, Signal, signal_id
 from crypto_trader.strategy.domain.schedule import allows_entry
 from crypto_trader.strategy.domain.sma_cross import SignalAction
@@ -42,6 +44,22 @@ def live_action(signal: StrategySignal | None) -> SignalAction | None:
     if signal.exit_long:
         return SignalAction.EXIT_LONG
     return None
+
+
+def exit_hints(
+    signal: StrategySignal | None, action: SignalAction | None, close: Candle
+) -> ExitHints:
+    """Return the wire exit hints of an entry: the strategy's prices, its trail priced from the
+    close (the signal's reference price); none for anything else."""
+    if signal is None or action is not SignalAction.ENTER_LONG:
+        return NO_HINTS
+    return hints_from_strategy(
+        Side.BUY,
+        close.close,
+        stop_loss=signal.stop_loss,
+        take_profit=signal.take_profit,
+        trailing_fraction=signal.trailing_stop,
+    )
 
 
 class StrategyRunner:
@@ -96,7 +114,7 @@ class StrategyRunner:
             return None
         try:
             strategy = self._strategy or await self._restore(progress, candle.open_time_ms)
-            action = self._run_strategy(strategy, candle)
+            action, hints = self._run_strategy(strategy, candle)
             budget = progress.budget.on(candle.close_time_ms)
             if action is SignalAction.ENTER_LONG:
                 if allows_entry(self.spec.schedule, budget, candle.close_time_ms):
@@ -106,7 +124,7 @@ class StrategyRunner:
                     action = None
             signal = None if action is None else self._signal(candle, action)
             if signal is not None:
-                await self._publisher.publish(signal)
+                await self._publisher.publish(signal, hints=hints)
             progress = progress.after_candle(
                 candle.open_time_ms,
                 emitted=signal is not None,
@@ -123,9 +141,13 @@ class StrategyRunner:
         self._progress = progress
         return signal
 
-    def _run_strategy(self, strategy: BaseStrategy, candle: Candle) -> SignalAction | None:
+    def _run_strategy(
+        self, strategy: BaseStrategy, candle: Candle
+    ) -> tuple[SignalAction | None, ExitHints]:
         try:
-            return live_action(strategy.on_candle(price_bar(candle)))
+            decided = strategy.on_candle(price_bar(candle))
+            action = live_action(decided)
+            return action, exit_hints(decided, action, candle)
         except Exception as error:
             # A bug in a (user) strategy stops this instance only, not the service.
             self.failure = f"{type(error).__name__}: {error}"

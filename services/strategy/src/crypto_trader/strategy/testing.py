@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.model import Candle, Timeframe
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.strategy.domain.instance import (
     InstanceProgress,
     InstanceSpec,
@@ -96,13 +97,16 @@ class RecordingSignalPublisher:
 
     def __init__(self) -> None:
         self.published: list[Signal] = []
+        self.hints: dict[str, ExitHints] = {}
         self.attempts = 0
         self.failures_left = 0
 
-    async def publish(self, signal: Signal) -> None:
+    async def publish(self, signal: Signal, *, hints: ExitHints = NO_HINTS) -> None:
         self.attempts += 1
         if self.failures_left > 0:
             self.failures_left -= 1
             raise RetryableError("bus unavailable (fake)")
         if all(s.signal_id != signal.signal_id for s in self.published):
             self.published.append(signal)
+            if not hints.empty:
+                self.hints[signal.signal_id] = hints

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from google.protobuf.message import Message
 
 from crypto_trader.common import bus
-from crypto_trader.common.codec import decimal_from_wire, side_from_proto, side_to_proto
+from crypto_trader.common.codec import (
+    decimal_from_wire,
+    optional_decimal_from_wire,
+    side_from_proto,
+    side_to_proto,
+)
 from crypto_trader.common.errors import InvalidInput, InvalidMessage
 from crypto_trader.common.model import Timeframe, decimal_str, validate_symbol
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints, hint_problem
 from crypto_trader.common.subjects import token
 from crypto_trader.contracts.common.v1 import common_pb2
 from crypto_trader.contracts.execution.v1 import orders_pb2
@@ -53,23 +61,43 @@ def intent_from_proto(message: risk_orders_pb2.OrderIntentApproved) -> PlaceOrde
         mode = _MODE_FROM_PROTO.get(message.mode)
         if mode is None:
             raise InvalidMessage("intent trading mode is unspecified")
+        side = side_from_proto(message.side)
+        reference = optional_decimal_from_wire(message.reference_price, field="reference_price")
+        hints = NO_HINTS if message.reduce_only else _hints(message)
+        if not hints.empty:
+            if reference is None or reference <= 0:
+                raise InvalidMessage("intent with exit hints needs a positive reference price")
+            problem = hint_problem(side, reference, hints)
+            if problem is not None:
+                raise InvalidMessage(f"intent {message.intent_id}: {problem}")
         return PlaceOrder(
             intent_id=message.intent_id,
             client_order_id=message.client_order_id,
             account=message.account,
             exchange=token(message.exchange),
             symbol=validate_symbol(message.symbol),
-            side=side_from_proto(message.side),
+            side=side,
             order_type=order_type,
             quantity=quantity,
             mode=mode,
             timeframe=Timeframe(message.timeframe).code,
             not_before_ms=message.not_before_ms,
+            reference_price=reference or Decimal(0),
+            hints=hints,
+            reduce_only=message.reduce_only,
         )
     except InvalidMessage:
         raise
     except InvalidInput as error:
         raise InvalidMessage(str(error)) from None
+
+
+def _hints(message: risk_orders_pb2.OrderIntentApproved) -> ExitHints:
+    return ExitHints(
+        stop_loss=optional_decimal_from_wire(message.stop_loss, field="stop_loss"),
+        take_profit=optional_decimal_from_wire(message.take_profit, field="take_profit"),
+        trailing_stop=optional_decimal_from_wire(message.trailing_stop, field="trailing_stop"),
+    )
 
 
 def mode_to_proto(mode: TradingMode) -> common_pb2.TradingMode:
@@ -96,6 +124,8 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         updated_ms=order.updated_ms,
         reason=order.reason,
         mode=_MODE_TO_PROTO[order.mode],
+        exit_reason=order.exit_reason,
+        protected_client_order_id=order.protected_client_order_id,
     )
 
 

@@ -39,3 +39,26 @@ class GrpcMarketHistory:
             if candle.closed and candle.open_time_ms > after_ms:
                 return candle
         return None
+
+    async def candles_between(
+        self, exchange: str, symbol: str, timeframe: str, after_ms: int, before_ms: int
+    ) -> list[Candle]:
+        """Return the stored closed candles opened after ``after_ms`` and before ``before_ms``."""
+        request = market_data_service_pb2.GetCandlesRequest(
+            exchange=exchange,
+            symbol=symbol,
+            timeframe=timeframe,
+            start_ms=after_ms + 1,
+            end_ms=before_ms,
+        )
+        try:
+            response = await self._stub.GetCandles(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return []
+            raise RetryableError(f"marketdata GetCandles failed: {error.code().name}") from None
+        candles = [candle_from_proto(message) for message in response.candles]
+        return sorted(
+            (c for c in candles if c.closed and after_ms < c.open_time_ms < before_ms),
+            key=lambda c: c.open_time_ms,
+        )

@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from crypto_trader.common.codec import side_to_proto
 from crypto_trader.common.model import Side, decimal_str
+from crypto_trader.common.protective_exit import ExitHints
 from crypto_trader.contracts.execution.v1 import orders_pb2
 from crypto_trader.execution.adapters import codec
 from crypto_trader.execution.adapters.tables import (
     execution_fills,
     execution_orders,
     execution_outbox,
+    execution_protections,
 )
 from crypto_trader.execution.domain.events import ExecutionEvent, OrderFilled
 from crypto_trader.execution.domain.order import (
@@ -27,6 +29,7 @@ from crypto_trader.execution.domain.order import (
     OrderType,
     TradingMode,
 )
+from crypto_trader.execution.domain.protection import EntryProtection, ProtectionStatus
 from crypto_trader.execution.ports import OutboxMessage
 
 
@@ -77,6 +80,81 @@ class SqlAlchemyOrderStore:
     async def list_fills(self, account: str, limit: int) -> list[orders_pb2.OrderFilled]:
         """Return the account's fills as the events that announced them, newest first."""
         return await asyncio.to_thread(self._list_fills, account, limit)
+
+    async def add_protection(self, protection: EntryProtection) -> bool:
+        """Store an entry's protection; return False when the entry already has one."""
+        return await asyncio.to_thread(self._add_protection, protection)
+
+    async def get_protection(self, entry_client_order_id: str) -> EntryProtection | None:
+        """Return the protection of an entry order, or None."""
+        return await asyncio.to_thread(self._get_protection, entry_client_order_id)
+
+    async def save_protection(self, before: EntryProtection, after: EntryProtection) -> bool:
+        """Store a new state; return False when the stored one is no longer ``before``."""
+        return await asyncio.to_thread(self._save_protection, before, after)
+
+    async def watching_protections(
+        self, exchange: str, symbol: str, timeframe: str
+    ) -> list[EntryProtection]:
+        """Return the market's active protections, oldest first."""
+        return await asyncio.to_thread(
+            self._select_protections,
+            execution_protections.c.exchange == exchange,
+            execution_protections.c.symbol == symbol,
+            execution_protections.c.timeframe == timeframe,
+            execution_protections.c.status == str(ProtectionStatus.ACTIVE),
+        )
+
+    async def protections_of(
+        self, account: str, exchange: str, symbol: str
+    ) -> list[EntryProtection]:
+        """Return an account's protections in a market, oldest first."""
+        return await asyncio.to_thread(
+            self._select_protections,
+            execution_protections.c.account == account,
+            execution_protections.c.exchange == exchange,
+            execution_protections.c.symbol == symbol,
+        )
+
+    def _add_protection(self, protection: EntryProtection) -> bool:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    insert(execution_protections).values(**_protection_values(protection))
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _get_protection(self, entry_client_order_id: str) -> EntryProtection | None:
+        found = self._select_protections(
+            execution_protections.c.entry_client_order_id == entry_client_order_id
+        )
+        return found[0] if found else None
+
+    def _save_protection(self, before: EntryProtection, after: EntryProtection) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(execution_protections)
+                .where(
+                    execution_protections.c.entry_client_order_id == before.entry_client_order_id,
+                    execution_protections.c.version == before.version,
+                )
+                .values(**_protection_values(after))
+            )
+        return bool(result.rowcount == 1)
+
+    def _select_protections(self, *conditions: Any) -> list[EntryProtection]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(execution_protections)
+                .where(*conditions)
+                .order_by(
+                    execution_protections.c.created_ms,
+                    execution_protections.c.entry_client_order_id,
+                )
+            ).all()
+        return [_protection_from_row(row) for row in rows]
 
     def _get(self, client_order_id: str) -> Order | None:
         with self._engine.connect() as connection:
@@ -202,6 +280,8 @@ def _order_values(order: Order) -> dict[str, Any]:
         "quantity": order.quantity,
         "not_before_ms": order.not_before_ms,
         "created_ms": order.created_ms,
+        "exit_reason": order.exit_reason,
+        "protected_client_order_id": order.protected_client_order_id,
         **_state_values(order),
     }
 
@@ -300,6 +380,52 @@ def _order_from_row(row: Row[Any], trade_ids: frozenset[str]) -> Order:
         reason=row.reason,
         updated_ms=row.updated_ms,
         trade_ids=trade_ids,
+        version=row.version,
+        exit_reason=row.exit_reason,
+        protected_client_order_id=row.protected_client_order_id,
+    )
+
+
+def _protection_values(protection: EntryProtection) -> dict[str, Any]:
+    return {
+        "entry_client_order_id": protection.entry_client_order_id,
+        "account": protection.account,
+        "exchange": protection.exchange,
+        "symbol": protection.symbol,
+        "timeframe": protection.timeframe,
+        "side": str(protection.side),
+        "reference_price": protection.reference_price,
+        "stop_loss": protection.hints.stop_loss,
+        "take_profit": protection.hints.take_profit,
+        "trailing_stop": protection.hints.trailing_stop,
+        "status": str(protection.status),
+        "quantity": protection.quantity,
+        "extreme": protection.extreme,
+        "checked_through_ms": protection.checked_through_ms,
+        "exit_reason": protection.exit_reason,
+        "created_ms": protection.created_ms,
+        "updated_ms": protection.updated_ms,
+        "version": protection.version,
+    }
+
+
+def _protection_from_row(row: Row[Any]) -> EntryProtection:
+    return EntryProtection(
+        entry_client_order_id=row.entry_client_order_id,
+        account=row.account,
+        exchange=row.exchange,
+        symbol=row.symbol,
+        timeframe=row.timeframe,
+        side=Side(row.side),
+        reference_price=row.reference_price,
+        hints=ExitHints(row.stop_loss, row.take_profit, row.trailing_stop),
+        created_ms=row.created_ms,
+        status=ProtectionStatus(row.status),
+        quantity=row.quantity,
+        extreme=row.extreme,
+        checked_through_ms=row.checked_through_ms,
+        exit_reason=row.exit_reason,
+        updated_ms=row.updated_ms,
         version=row.version,
     )
 

@@ -114,6 +114,9 @@ class Order:
     trade_ids: frozenset[str] = field(default_factory=frozenset)
     # Number of transitions so far; the store refuses a write based on an older version.
     version: int = 0
+    # A protective exit execution placed itself: why, and the entry whose position it closes.
+    exit_reason: str = ""
+    protected_client_order_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.client_order_id:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from crypto_trader.common import fill_model
 from crypto_trader.common.model import Candle, quote_asset
+from crypto_trader.common.protective_exit import ExitTrigger
 from crypto_trader.execution.domain.order import Fill, Order, OrderType
 
 
@@ -63,6 +64,40 @@ def match(
         fee=simulated.fee,
         fee_currency=quote_asset(order.symbol),
         ts_ms=candle.open_time_ms,
+    )
+
+
+def protective_fill(
+    order: Order,
+    fired: ExitTrigger,
+    candle: Candle,
+    *,
+    taker_fee: Decimal,
+    maker_fee: Decimal,
+    slippage_bps: Decimal = Decimal(0),
+) -> Fill:
+    """Return the fill of a protective exit order at the price its trigger fired at.
+
+    Stops are takers (slippage against them, the taker fee); a take-profit rests at its price and
+    pays the maker fee.
+    """
+    quantity = order.remaining_quantity
+    simulated = fill_model.fill_at(
+        order.side,
+        quantity,
+        fired.price,
+        fee_rate=taker_fee if fired.taker else maker_fee,
+        slippage_bps=slippage_bps if fired.taker else Decimal(0),
+    )
+    return Fill(
+        trade_id=paper_trade_id(order.client_order_id),
+        client_order_id=order.client_order_id,
+        quantity=quantity,
+        price=simulated.price,
+        fee=simulated.fee,
+        fee_currency=quote_asset(order.symbol),
+        ts_ms=candle.open_time_ms,
+        maker=not fired.taker,
     )
 
 

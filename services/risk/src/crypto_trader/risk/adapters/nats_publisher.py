@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crypto_trader.common import subjects
 from crypto_trader.common.bus import NatsBus
 from crypto_trader.common.codec import side_to_proto
@@ -34,7 +36,15 @@ def approved_to_proto(record: DecisionRecord) -> orders_pb2.OrderIntentApproved:
         # Live trading is not wired yet: every intent is for the paper exchange.
         mode=common_pb2.TRADING_MODE_PAPER,
         timeframe=record.timeframe,
+        stop_loss=_optional(record.hints.stop_loss),
+        take_profit=_optional(record.hints.take_profit),
+        trailing_stop=_optional(record.hints.trailing_stop),
+        reduce_only=record.reduce_only,
     )
+
+
+def _optional(value: Decimal | None) -> str:
+    return "" if value is None else decimal_str(value)
 
 
 def rejected_to_proto(record: DecisionRecord) -> orders_pb2.OrderIntentRejected:

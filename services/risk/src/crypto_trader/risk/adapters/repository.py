@@ -12,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from crypto_trader.common.database import migrate
 from crypto_trader.common.model import Side
-from crypto_trader.risk.adapters.tables import decisions
+from crypto_trader.common.protective_exit import ExitHints
+from crypto_trader.risk.adapters.tables import decisions, exposure_changes
 from crypto_trader.risk.domain.decision import DecisionRecord
+from crypto_trader.risk.domain.exposure import ExposureChange
 from crypto_trader.risk.domain.signal import SignalAction
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -38,6 +40,34 @@ class SqlAlchemyDecisionRepository:
             ).first()
         return None if row is None else _record(row._mapping)
 
+    def get_by_order(self, client_order_id: str) -> DecisionRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(decisions).where(
+                    decisions.c.client_order_id == client_order_id,
+                    decisions.c.approved.is_(True),
+                )
+            ).first()
+        return None if row is None else _record(row._mapping)
+
+    def add_change(self, change: ExposureChange) -> bool:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    insert(exposure_changes).values(
+                        client_order_id=change.client_order_id,
+                        account=change.account,
+                        exchange=change.exchange,
+                        symbol=change.symbol,
+                        quantity=change.quantity,
+                        reason=change.reason,
+                        ts_ms=change.ts_ms,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
     def add(self, record: DecisionRecord) -> DecisionRecord:
         try:
             with self._engine.begin() as connection:
@@ -51,7 +81,8 @@ class SqlAlchemyDecisionRepository:
         return record
 
     def approved_position(self, account: str, exchange: str, symbol: str) -> Decimal:
-        """Sum the signed quantities risk approved in a market, whether or not they are booked yet.
+        """Sum the signed quantities risk approved in a market, whether or not they are booked yet,
+        corrected by what execution reported: unfilled remainders and protective exits.
 
         Asking portfolio instead would race with the booking of a fill: an exit decided on the
         candle that fills its entry would see a flat position.
@@ -65,7 +96,15 @@ class SqlAlchemyDecisionRepository:
                     decisions.c.approved.is_(True),
                 )
             ).all()
-        total = Decimal(0)
+            # Summed here, not in SQL: SQLite keeps exact decimals as text and would sum floats.
+            changes = connection.execute(
+                select(exposure_changes.c.quantity).where(
+                    exposure_changes.c.account == account,
+                    exposure_changes.c.exchange == exchange,
+                    exposure_changes.c.symbol == symbol,
+                )
+            ).scalars()
+            total = sum(changes, Decimal(0))
         for side, quantity in rows:
             total += quantity if side == Side.BUY.value else -quantity
         return total
@@ -100,6 +139,9 @@ def _row(record: DecisionRecord) -> dict[str, Any]:
         "client_order_id": record.client_order_id,
         "ts_event": record.ts_event,
         "ts_init": record.ts_init,
+        "stop_loss": record.hints.stop_loss,
+        "take_profit": record.hints.take_profit,
+        "trailing_stop": record.hints.trailing_stop,
     }
 
 
@@ -122,6 +164,7 @@ def _record(row: Any) -> DecisionRecord:
         client_order_id=row["client_order_id"],
         ts_event=row["ts_event"],
         ts_init=row["ts_init"],
+        hints=ExitHints(row["stop_loss"], row["take_profit"], row["trailing_stop"]),
     )
 
 

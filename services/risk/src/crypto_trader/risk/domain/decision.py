@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from crypto_trader.common.ids import stable_id
 from crypto_trader.common.model import Side
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.risk.domain.signal import SignalAction, TradeSignal
 
 
@@ -18,11 +19,12 @@ class Decision:
     side: Side | None = None
     quantity: Decimal | None = None
     reason: str = ""
+    hints: ExitHints = NO_HINTS
 
     @classmethod
-    def approve(cls, side: Side, quantity: Decimal) -> Decision:
-        """Approve an order of ``quantity`` on ``side``."""
-        return cls(approved=True, side=side, quantity=quantity)
+    def approve(cls, side: Side, quantity: Decimal, hints: ExitHints = NO_HINTS) -> Decision:
+        """Approve an order of ``quantity`` on ``side``, protected by ``hints`` once it fills."""
+        return cls(approved=True, side=side, quantity=quantity, hints=hints)
 
     @classmethod
     def reject(cls, reason: str) -> Decision:
@@ -66,6 +68,12 @@ class DecisionRecord:
     client_order_id: str | None
     ts_event: int
     ts_init: int
+    hints: ExitHints = NO_HINTS
+
+    @property
+    def reduce_only(self) -> bool:
+        """Tell whether the approved order closes a position (and cancels its protection)."""
+        return self.action.closes
 
     @classmethod
     def of(cls, signal: TradeSignal, decision: Decision, *, now_ms: int) -> DecisionRecord:
@@ -89,4 +97,5 @@ class DecisionRecord:
             client_order_id=client_order_id(signal.signal_id) if approved else None,
             ts_event=now_ms,
             ts_init=now_ms,
+            hints=decision.hints,
         )

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
+
 
 class SignalAction(enum.StrEnum):
     """What a signal asks for."""
@@ -14,6 +16,11 @@ class SignalAction(enum.StrEnum):
     EXIT_LONG = "exit_long"
     ENTER_SHORT = "enter_short"
     EXIT_SHORT = "exit_short"
+
+    @property
+    def closes(self) -> bool:
+        """Tell whether the action closes a position (an exit) rather than opening one."""
+        return self in (SignalAction.EXIT_LONG, SignalAction.EXIT_SHORT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +35,9 @@ class TradeSignal:
     action: SignalAction
     reference_price: Decimal
     candle_open_time_ms: int
+    hints: ExitHints = NO_HINTS
+
+    @property
+    def market(self) -> str:
+        """Return the market as reasons name it: ``exchange:symbol``."""
+        return f"{self.exchange}:{self.symbol}"

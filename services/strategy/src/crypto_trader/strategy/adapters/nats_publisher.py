@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crypto_trader.common import subjects
 from crypto_trader.common.bus import NatsBus
 from crypto_trader.common.metrics import EVENTS_PUBLISHED
 from crypto_trader.common.model import decimal_str
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.contracts.strategy.v1 import signals_pb2
 from crypto_trader.strategy.domain.instance import Signal
 from crypto_trader.strategy.domain.sma_cross import SignalAction
@@ -16,8 +19,8 @@ _ACTIONS = {
 }
 
 
-def signal_to_proto(signal: Signal) -> signals_pb2.SignalGenerated:
-    """Encode a signal."""
+def signal_to_proto(signal: Signal, hints: ExitHints = NO_HINTS) -> signals_pb2.SignalGenerated:
+    """Encode a signal with its exit hints (prices; empty when not set)."""
     return signals_pb2.SignalGenerated(
         event_id=signal.signal_id,
         ts_event=signal.ts_event,
@@ -31,7 +34,14 @@ def signal_to_proto(signal: Signal) -> signals_pb2.SignalGenerated:
         action=_ACTIONS[signal.action],
         reference_price=decimal_str(signal.reference_price),
         candle_open_time_ms=signal.candle_open_time_ms,
+        stop_loss=_optional(hints.stop_loss),
+        take_profit=_optional(hints.take_profit),
+        trailing_stop=_optional(hints.trailing_stop),
     )
+
+
+def _optional(value: Decimal | None) -> str:
+    return "" if value is None else decimal_str(value)
 
 
 class NatsSignalPublisher:
@@ -41,7 +51,9 @@ class NatsSignalPublisher:
         self._bus = bus
         self._root = root
 
-    async def publish(self, signal: Signal) -> None:
+    async def publish(self, signal: Signal, *, hints: ExitHints = NO_HINTS) -> None:
         subject = subjects.signals(self._root, signal.account)
-        await self._bus.publish_durable(subject, signal_to_proto(signal), msg_id=signal.signal_id)
+        await self._bus.publish_durable(
+            subject, signal_to_proto(signal, hints), msg_id=signal.signal_id
+        )
         EVENTS_PUBLISHED.labels(service="strategy", kind="signal").inc()

@@ -25,7 +25,7 @@ ORDER_STATUS_CANCELED: OrderStatus
 ORDER_STATUS_REJECTED: OrderStatus
 
 class Order(_message.Message):
-    __slots__ = ("client_order_id", "venue_order_id", "account", "exchange", "symbol", "side", "order_type", "quantity", "filled_quantity", "average_price", "status", "created_ms", "updated_ms", "reason", "mode")
+    __slots__ = ("client_order_id", "venue_order_id", "account", "exchange", "symbol", "side", "order_type", "quantity", "filled_quantity", "average_price", "status", "created_ms", "updated_ms", "reason", "mode", "exit_reason", "protected_client_order_id")
     CLIENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     VENUE_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +41,8 @@ class Order(_message.Message):
     UPDATED_MS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_REASON_FIELD_NUMBER: _ClassVar[int]
+    PROTECTED_CLIENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     client_order_id: str
     venue_order_id: str
     account: str
@@ -56,7 +58,9 @@ class Order(_message.Message):
     updated_ms: int
     reason: str
     mode: _common_pb2.TradingMode
-    def __init__(self, client_order_id: _Optional[str] = ..., venue_order_id: _Optional[str] = ..., account: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., order_type: _Optional[str] = ..., quantity: _Optional[str] = ..., filled_quantity: _Optional[str] = ..., average_price: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., created_ms: _Optional[int] = ..., updated_ms: _Optional[int] = ..., reason: _Optional[str] = ..., mode: _Optional[_Union[_common_pb2.TradingMode, str]] = ...) -> None: ...
+    exit_reason: str
+    protected_client_order_id: str
+    def __init__(self, client_order_id: _Optional[str] = ..., venue_order_id: _Optional[str] = ..., account: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., order_type: _Optional[str] = ..., quantity: _Optional[str] = ..., filled_quantity: _Optional[str] = ..., average_price: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., created_ms: _Optional[int] = ..., updated_ms: _Optional[int] = ..., reason: _Optional[str] = ..., mode: _Optional[_Union[_common_pb2.TradingMode, str]] = ..., exit_reason: _Optional[str] = ..., protected_client_order_id: _Optional[str] = ...) -> None: ...
 
 class OrderUpdated(_message.Message):
     __slots__ = ("event_id", "ts_event", "ts_init", "order")

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from crypto_trader.contracts.common.v1 import common_pb2 as crypto__trader_dot_contracts_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,crypto_trader/contracts/risk/v1/orders.proto\x12\x1f\x63rypto_trader.contracts.risk.v1\x1a.crypto_trader/contracts/common/v1/common.proto\"\xdb\x03\n\x13OrderIntentApproved\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08ts_event\x18\x02 \x01(\x03\x12\x0f\n\x07ts_init\x18\x03 \x01(\x03\x12\x11\n\tintent_id\x18\x04 \x01(\t\x12\x17\n\x0f\x63lient_order_id\x18\x05 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x06 \x01(\t\x12\x10\n\x08\x65xchange\x18\x07 \x01(\t\x12\x0e\n\x06symbol\x18\x08 \x01(\t\x12\x35\n\x04side\x18\t \x01(\x0e\x32\'.crypto_trader.contracts.common.v1.Side\x12>\n\norder_type\x18\n \x01(\x0e\x32*.crypto_trader.contracts.risk.v1.OrderType\x12\x10\n\x08quantity\x18\x0b \x01(\t\x12\x13\n\x0blimit_price\x18\x0c \x01(\t\x12\x17\n\x0freference_price\x18\r \x01(\t\x12\x11\n\tsignal_id\x18\x0e \x01(\t\x12\x15\n\rnot_before_ms\x18\x0f \x01(\x03\x12<\n\x04mode\x18\x10 \x01(\x0e\x32..crypto_trader.contracts.common.v1.TradingMode\x12\x11\n\ttimeframe\x18\x11 \x01(\t\"\xa0\x01\n\x13OrderIntentRejected\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08ts_event\x18\x02 \x01(\x03\x12\x0f\n\x07ts_init\x18\x03 \x01(\x03\x12\x11\n\tsignal_id\x18\x04 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x05 \x01(\t\x12\x10\n\x08\x65xchange\x18\x06 \x01(\t\x12\x0e\n\x06symbol\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t*T\n\tOrderType\x12\x1a\n\x16ORDER_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_TYPE_MARKET\x10\x01\x12\x14\n\x10ORDER_TYPE_LIMIT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,crypto_trader/contracts/risk/v1/orders.proto\x12\x1f\x63rypto_trader.contracts.risk.v1\x1a.crypto_trader/contracts/common/v1/common.proto\"\xaf\x04\n\x13OrderIntentApproved\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08ts_event\x18\x02 \x01(\x03\x12\x0f\n\x07ts_init\x18\x03 \x01(\x03\x12\x11\n\tintent_id\x18\x04 \x01(\t\x12\x17\n\x0f\x63lient_order_id\x18\x05 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x06 \x01(\t\x12\x10\n\x08\x65xchange\x18\x07 \x01(\t\x12\x0e\n\x06symbol\x18\x08 \x01(\t\x12\x35\n\x04side\x18\t \x01(\x0e\x32\'.crypto_trader.contracts.common.v1.Side\x12>\n\norder_type\x18\n \x01(\x0e\x32*.crypto_trader.contracts.risk.v1.OrderType\x12\x10\n\x08quantity\x18\x0b \x01(\t\x12\x13\n\x0blimit_price\x18\x0c \x01(\t\x12\x17\n\x0freference_price\x18\r \x01(\t\x12\x11\n\tsignal_id\x18\x0e \x01(\t\x12\x15\n\rnot_before_ms\x18\x0f \x01(\x03\x12<\n\x04mode\x18\x10 \x01(\x0e\x32..crypto_trader.contracts.common.v1.TradingMode\x12\x11\n\ttimeframe\x18\x11 \x01(\t\x12\x11\n\tstop_loss\x18\x12 \x01(\t\x12\x13\n\x0btake_profit\x18\x13 \x01(\t\x12\x15\n\rtrailing_stop\x18\x14 \x01(\t\x12\x13\n\x0breduce_only\x18\x15 \x01(\x08\"\xa0\x01\n\x13OrderIntentRejected\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08ts_event\x18\x02 \x01(\x03\x12\x0f\n\x07ts_init\x18\x03 \x01(\x03\x12\x11\n\tsignal_id\x18\x04 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x05 \x01(\t\x12\x10\n\x08\x65xchange\x18\x06 \x01(\t\x12\x0e\n\x06symbol\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t*T\n\tOrderType\x12\x1a\n\x16ORDER_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_TYPE_MARKET\x10\x01\x12\x14\n\x10ORDER_TYPE_LIMIT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crypto_trader.contracts.risk.v1.orders_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORDERTYPE']._serialized_start=770
-  _globals['_ORDERTYPE']._serialized_end=854
+  _globals['_ORDERTYPE']._serialized_start=854
+  _globals['_ORDERTYPE']._serialized_end=938
   _globals['_ORDERINTENTAPPROVED']._serialized_start=130
-  _globals['_ORDERINTENTAPPROVED']._serialized_end=605
-  _globals['_ORDERINTENTREJECTED']._serialized_start=608
-  _globals['_ORDERINTENTREJECTED']._serialized_end=768
+  _globals['_ORDERINTENTAPPROVED']._serialized_end=689
+  _globals['_ORDERINTENTREJECTED']._serialized_start=692
+  _globals['_ORDERINTENTREJECTED']._serialized_end=852
 # @@protoc_insertion_point(module_scope)

@@ -16,7 +16,7 @@ ORDER_TYPE_MARKET: OrderType
 ORDER_TYPE_LIMIT: OrderType
 
 class OrderIntentApproved(_message.Message):
-    __slots__ = ("event_id", "ts_event", "ts_init", "intent_id", "client_order_id", "account", "exchange", "symbol", "side", "order_type", "quantity", "limit_price", "reference_price", "signal_id", "not_before_ms", "mode", "timeframe")
+    __slots__ = ("event_id", "ts_event", "ts_init", "intent_id", "client_order_id", "account", "exchange", "symbol", "side", "order_type", "quantity", "limit_price", "reference_price", "signal_id", "not_before_ms", "mode", "timeframe", "stop_loss", "take_profit", "trailing_stop", "reduce_only")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TS_EVENT_FIELD_NUMBER: _ClassVar[int]
     TS_INIT_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,10 @@ class OrderIntentApproved(_message.Message):
     NOT_BEFORE_MS_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    STOP_LOSS_FIELD_NUMBER: _ClassVar[int]
+    TAKE_PROFIT_FIELD_NUMBER: _ClassVar[int]
+    TRAILING_STOP_FIELD_NUMBER: _ClassVar[int]
+    REDUCE_ONLY_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     ts_event: int
     ts_init: int
@@ -51,7 +55,11 @@ class OrderIntentApproved(_message.Message):
     not_before_ms: int
     mode: _common_pb2.TradingMode
     timeframe: str
-    def __init__(self, event_id: _Optional[str] = ..., ts_event: _Optional[int] = ..., ts_init: _Optional[int] = ..., intent_id: _Optional[str] = ..., client_order_id: _Optional[str] = ..., account: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., order_type: _Optional[_Union[OrderType, str]] = ..., quantity: _Optional[str] = ..., limit_price: _Optional[str] = ..., reference_price: _Optional[str] = ..., signal_id: _Optional[str] = ..., not_before_ms: _Optional[int] = ..., mode: _Optional[_Union[_common_pb2.TradingMode, str]] = ..., timeframe: _Optional[str] = ...) -> None: ...
+    stop_loss: str
+    take_profit: str
+    trailing_stop: str
+    reduce_only: bool
+    def __init__(self, event_id: _Optional[str] = ..., ts_event: _Optional[int] = ..., ts_init: _Optional[int] = ..., intent_id: _Optional[str] = ..., client_order_id: _Optional[str] = ..., account: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., order_type: _Optional[_Union[OrderType, str]] = ..., quantity: _Optional[str] = ..., limit_price: _Optional[str] = ..., reference_price: _Optional[str] = ..., signal_id: _Optional[str] = ..., not_before_ms: _Optional[int] = ..., mode: _Optional[_Union[_common_pb2.TradingMode, str]] = ..., timeframe: _Optional[str] = ..., stop_loss: _Optional[str] = ..., take_profit: _Optional[str] = ..., trailing_stop: _Optional[str] = ..., reduce_only: _Optional[bool] = ...) -> None: ...
 
 class OrderIntentRejected(_message.Message):
     __slots__ = ("event_id", "ts_event", "ts_init", "signal_id", "account", "exchange", "symbol", "reason")
