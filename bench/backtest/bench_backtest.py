@@ -290,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> dict[int, list[Run]]:
     """Run the benchmark and print the tables; returns the runs by candle count."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 candles only (smoke test)")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N for the fast contenders")
+    # The fast contenders take milliseconds: the best of many runs keeps a busy machine's noise
+    # out of their ratio.
+    parser.add_argument("--repeat", type=int, default=15, help="best of N for the fast contenders")
     parser.add_argument(
         "--with-reference-libs",
         action="store_true",

@@ -8,31 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-import grpc
-import nats.js.errors
 import pytest
+from order_path import OrderPath, Service, eventually, running_order_path
 
-from crypto_trader.common import streams, subjects
-from crypto_trader.common.bus import NatsBus
-from crypto_trader.common.codec import candle_to_proto
 from crypto_trader.common.embedded import free_port
 from crypto_trader.common.ids import stable_id
 from crypto_trader.common.model import Candle
-from crypto_trader.common.settings import InfraSettings
 from crypto_trader.contracts.execution.v1 import orders_pb2
-from crypto_trader.contracts.marketdata.v1 import market_data_pb2
-from crypto_trader.contracts.portfolio.v1 import portfolio_service_pb2, portfolio_service_pb2_grpc
-from crypto_trader.contracts.risk.v1 import orders_pb2 as risk_pb2
 from crypto_trader.contracts.strategy.v1 import signals_pb2
 from crypto_trader.execution import app as execution_app
 from crypto_trader.execution.settings import ExecutionSettings
-from crypto_trader.execution.testing import FakeMarketDataServicer, fake_marketdata
 from crypto_trader.portfolio import app as portfolio_app
 from crypto_trader.portfolio.settings import PortfolioSettings
 from crypto_trader.risk import app as risk_app
@@ -81,130 +70,21 @@ def sized(reference: Decimal) -> Decimal:
     return (NOTIONAL / reference).quantize(QUANTITY_STEP, rounding=ROUND_DOWN)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-@dataclass
-class Flow:
-    bus: NatsBus
-    root: str
-    marketdata: FakeMarketDataServicer
-    portfolio: portfolio_service_pb2_grpc.PortfolioServiceStub
-
-    async def close(self, candle: Candle) -> None:
-        self.marketdata.candles.append(candle)
-        event_id = stable_id("candle", "binance", "BTC/USDT", "5m", candle.open_time_ms)
-        message = market_data_pb2.CandleClosed(
-            event_id=event_id, ts_event=1, ts_init=1, candle=candle_to_proto(candle)
-        )
-        await self.bus.publish_durable(
-            subjects.candles(self.root, "binance", "BTC/USDT", "5m"), message, msg_id=event_id
-        )
-
-    async def signal(self, message: signals_pb2.SignalGenerated) -> None:
-        await self.bus.publish_durable(
-            subjects.signals(self.root, "paper"), message, msg_id=message.event_id
-        )
-
-    async def stream(self, spec: streams.StreamSpec, kinds: tuple[type, ...]) -> list[Any]:
-        js = self.bus.client.jetstream()
-        try:
-            info = await js.stream_info(spec.name)
-        except nats.js.errors.NotFoundError:
-            return []
-        found: list[Any] = []
-        if not info.state.messages:
-            return found
-        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
-            raw = await js.get_msg(spec.name, sequence)
-            kind = next(
-                k for k in kinds if raw.headers and raw.headers["ct-type"].endswith(k.__name__)
-            )
-            found.append(kind.FromString(raw.data or b""))
-        return found
-
-    async def fills(self) -> list[orders_pb2.OrderFilled]:
-        events = await self.stream(
-            streams.execution_event_stream(self.root),
-            (orders_pb2.OrderFilled, orders_pb2.OrderUpdated),
-        )
-        return [e for e in events if isinstance(e, orders_pb2.OrderFilled)]
-
-    async def rejections(self) -> list[risk_pb2.OrderIntentRejected]:
-        return await self.stream(
-            streams.risk_event_stream(self.root), (risk_pb2.OrderIntentRejected,)
-        )
-
-    async def equity(self) -> Any:
-        reply = await self.portfolio.GetEquity(portfolio_service_pb2.GetEquityRequest())
-        return reply.equity
-
-    async def position(self) -> Any:
-        reply = await self.portfolio.GetPositions(portfolio_service_pb2.GetPositionsRequest())
-        return next((p for p in reply.positions if p.symbol == "BTC/USDT"), None)
-
-    async def booked(self, count: int) -> bool:
-        return int((await self.equity()).fills_booked) >= count
-
-
-@contextlib.asynccontextmanager
-async def platform(
+def order_path(
     nats_url: str, root: str, database_url: str, tmp_path: Path
-) -> AsyncIterator[Flow]:
-    bus = await NatsBus.connect(nats_url, name=f"flow-{root}")
-    for spec in streams.all_streams(root):
-        await bus.ensure_stream(spec)
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
-    async with fake_marketdata() as (marketdata, address):
-        infra = InfraSettings(
-            nats_url=nats_url,
-            # SQLite: each service its own file, as ``ct up`` runs them; PostgreSQL: one database.
-            database_url=None if database_url.startswith("sqlite") else database_url,
-            subject_root=root,
-            data_dir=tmp_path,
-            marketdata_addr=address,
-            log_json=False,
-        )
-        common: dict[str, Any] = {
-            "heartbeat_seconds": 60,
-            "shutdown_grace_seconds": 0.1,
-            "infra": infra,
-        }
-        services: list[tuple[Callable[..., Awaitable[None]], Any]] = [
-            (risk_app.run, RiskSettings(grpc_port=free_port(), allow_short=True, **common)),
+) -> contextlib.AbstractAsyncContextManager[OrderPath]:
+    def plan(shared: dict[str, Any]) -> list[Service]:
+        return [
+            ("risk", risk_app.run, RiskSettings(grpc_port=free_port(), allow_short=True, **shared)),
             (
+                "execution",
                 execution_app.run,
-                ExecutionSettings(grpc_port=free_port(), relay_interval_seconds=0.2, **common),
+                ExecutionSettings(grpc_port=free_port(), relay_interval_seconds=0.2, **shared),
             ),
-            (portfolio_app.run, PortfolioSettings(grpc_port=free_port(), **common)),
+            ("portfolio", portfolio_app.run, PortfolioSettings(grpc_port=free_port(), **shared)),
         ]
-        channels = []
-        try:
-            # One after the other, as a supervisor brings them up: each migrates its tables.
-            for run, settings in services:
-                tasks.append(asyncio.create_task(run(settings, stop)))
-                channel = grpc.aio.insecure_channel(f"127.0.0.1:{settings.grpc_port}")
-                channels.append(channel)
-                await asyncio.wait_for(channel.channel_ready(), timeout=15)
-            yield Flow(
-                bus, root, marketdata, portfolio_service_pb2_grpc.PortfolioServiceStub(channel)
-            )
-        finally:
-            stop.set()
-            for channel in channels:
-                await channel.close()
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=20)
-    js: Any = bus.client.jetstream()
-    for spec in streams.all_streams(root):
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.delete_stream(spec.name)
-    await bus.close()
+
+    return running_order_path(nats_url, root, database_url, tmp_path, plan)
 
 
 class TestPaperTradingFlow:
@@ -217,7 +97,7 @@ class TestPaperTradingFlow:
             bar(2, "19800", "19900", "19500", "19600"),
             bar(3, "19610.25", "19700", "19400", "19450"),
         ]
-        async with platform(nats_url, run_root, database_url, tmp_path) as flow:
+        async with order_path(nats_url, run_root, database_url, tmp_path) as flow:
             await flow.close(candles[0])
             await flow.signal(signal(signals_pb2.SIGNAL_ACTION_ENTER_SHORT, 0, "20000"))
             await flow.close(candles[1])
@@ -262,7 +142,7 @@ class TestPaperTradingFlow:
             bar(3, "97", "98", "95", "96"),
             bar(4, "96", "97", "95", "96"),
         ]
-        async with platform(nats_url, run_root, database_url, tmp_path) as flow:
+        async with order_path(nats_url, run_root, database_url, tmp_path) as flow:
             await flow.close(candles[0])
             await flow.signal(
                 signal(signals_pb2.SIGNAL_ACTION_ENTER_LONG, 0, "100", stop_loss="97.5")
@@ -295,22 +175,18 @@ class TestPaperTradingFlow:
         assert D(equity.cash) == CASH - quantity * (entry_price - stop_price) - entry_fee - stop_fee
 
 
-async def _equity_marked(flow: Flow, close: Decimal) -> bool:
+async def _equity_marked(flow: OrderPath, close: Decimal) -> bool:
     position = await flow.position()
     return position is not None and position.last_price != "" and D(position.last_price) == close
 
 
-async def _has_rejection_or_refusal(flow: Flow) -> bool:
+async def _has_rejection_or_refusal(flow: OrderPath) -> bool:
     # Either risk saw the stop's fill first ("no position to close"), or execution refused the
     # exit that raced it ("position already closed by its stop_loss").
     if any(r.reason == "no position to close" for r in await flow.rejections()):
         return True
-    events = await flow.stream(
-        streams.execution_event_stream(flow.root), (orders_pb2.OrderFilled, orders_pb2.OrderUpdated)
-    )
     return any(
-        isinstance(e, orders_pb2.OrderUpdated)
-        and e.order.status == orders_pb2.ORDER_STATUS_REJECTED
+        e.order.status == orders_pb2.ORDER_STATUS_REJECTED
         and e.order.reason == "position already closed by its stop_loss"
-        for e in events
+        for e in await flow.order_updates()
     )

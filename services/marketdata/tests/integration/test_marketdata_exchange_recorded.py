@@ -22,6 +22,9 @@ from crypto_trader.marketdata.adapters.exchanges.testing import (
     ROUTES,
     StandInExchange,
 )
+from crypto_trader.marketdata.adapters.trade_store import SqlAlchemyTradeStore
+from crypto_trader.marketdata.domain.trade import TradeTick
+from crypto_trader.marketdata.importer import migrate_database
 
 pytestmark = pytest.mark.integration
 
@@ -204,3 +207,42 @@ async def test_recorded_binance_agg_trades_parse_to_the_recorded_unified_trades(
     ]
     # The raw aggTrade strings, not the float-parsed copies, are what the Decimals equal.
     assert [t.price for t in trades] == [Decimal(w["info"]["p"]) for w in recorded]
+
+
+async def test_fetched_trades_are_the_stored_trade_type_and_unusable_ones_are_skipped(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
+    path = shared_data_dir / "freqtrade" / "XRP_OLD-trades.json.gz"
+    recorded = json.loads(gzip.decompress(path.read_bytes()))[:50]
+    bodies = [dict(trade["info"]) for trade in recorded]
+    bodies[3]["p"] = "0.00000000"  # a price no trade can have
+    bodies[7]["q"] = "-1.00000000"
+    overrides = {
+        "/api/v3/exchangeInfo": _binance_markets_with(
+            {"symbol": "XRPETH", "baseAsset": "XRP", "quoteAsset": "ETH"}
+        ),
+        "/api/v3/aggTrades": _answer(bodies),
+    }
+    clock = FakeClock(LATER_MS)
+    server = await StandInExchange("binance", clock.now_ms, overrides=overrides).start()
+    try:
+        async with CcxtExchange(
+            "binance", clock=clock, api_base_url=server.url, rate_limit_ms=1
+        ) as exchange:
+            trades = await exchange.fetch_trades("XRP/ETH", limit=50)
+    finally:
+        await server.stop()
+    engine = migrate_database(f"sqlite:///{tmp_path / 'trades.db'}")
+    try:
+        store = SqlAlchemyTradeStore(engine)
+        stored = store.add_trades(trades)
+        read_back = store.read_trades("binance", "XRP/ETH")
+    finally:
+        engine.dispose()
+
+    kept = [w for index, w in enumerate(recorded) if index not in (3, 7)]
+    assert [t.trade_id for t in trades] == [w["id"] for w in kept]
+    assert all(isinstance(t, TradeTick) for t in trades)
+    # What the exchange adapter returns goes into the store as it is, and comes back equal.
+    assert stored == 48
+    assert read_back == sorted(trades, key=lambda trade: trade.order)

@@ -61,7 +61,11 @@ class Sink:
 
 
 def _setup(
-    *, last: int | None = START_MS + 2 * STEP, page_limit: int = 500, sink: Sink | None = None
+    *,
+    last: int | None = START_MS + 2 * STEP,
+    page_limit: int = 500,
+    sink: Sink | None = None,
+    forming: Sink | None = None,
 ) -> tuple[FakeClock, dict[str, SeriesSource], Sink, LiveCandleFeed]:
     clock = FakeClock(START_MS + 5 * STEP + 1)
     series = make_candles(KEY, count=200)
@@ -83,6 +87,7 @@ def _setup(
         last_open_time_ms=last,
         page_limit=page_limit,
         initial_candles=5,
+        forming=forming,
     )
     return clock, sources, sink, feed
 
@@ -103,6 +108,35 @@ class TestLiveCandleFeed:
         assert emitted == 2
         assert _open_times(sink.candles) == [3, 4]
         assert all(candle.closed and candle.exchange == "binance" for candle in sink.candles)
+
+    async def test_a_polled_forming_candle_goes_to_the_forming_sink_never_to_the_closed_one(
+        self,
+    ) -> None:
+        forming = Sink()
+        clock, sources, sink, feed = _setup(forming=forming)
+        await feed.poll()
+        sources["binance"].down = True
+        clock.advance(STEP)  # into candle 6, served by the backup
+
+        await feed.poll()
+
+        assert _open_times(sink.candles) == [3, 4, 5]
+        assert _open_times(forming.candles) == [5, 6]
+        assert not any(candle.closed for candle in forming.candles)
+        assert all(candle.closed for candle in sink.candles)
+        # Forming candles, like closed ones, keep the feed's market whichever provider served them.
+        assert {candle.exchange for candle in forming.candles} == {"binance"}
+
+    async def test_a_forming_candle_refused_by_its_sink_does_not_hold_up_closed_ones(
+        self,
+    ) -> None:
+        forming = Sink(failures=1)
+        _, _, sink, feed = _setup(forming=forming)
+
+        emitted = await feed.poll()
+
+        assert emitted == 2 and forming.candles == []
+        assert feed.policy.current == "binance"  # the sink, not the provider, refused
 
     async def test_starts_from_the_newest_candles_when_nothing_is_stored(self) -> None:
         _, _, sink, feed = _setup(last=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import ConfigurationError
 from crypto_trader.marketdata import replay_runner
+from crypto_trader.marketdata.domain.market import MarketKey
 from crypto_trader.marketdata.domain.replay import (
     ReplayPlan,
     ReplayStatus,
@@ -239,3 +241,64 @@ class TestReplay:
         assert not finished
         assert len(publisher.published) == 1
         assert store.load_cursor(BTC_5M) == publisher.published[0].open_time_ms
+
+
+class CountingCursors:
+    """The store's cursors, with every save recorded."""
+
+    def __init__(self, store: InMemoryCandleStore) -> None:
+        self._store = store
+        self.saves: list[int] = []
+
+    def load_cursor(self, key: MarketKey) -> int | None:
+        return self._store.load_cursor(key)
+
+    def save_cursor(self, key: MarketKey, open_time_ms: int) -> None:
+        self.saves.append(open_time_ms)
+        self._store.save_cursor(key, open_time_ms)
+
+
+class TestCursorSaving:
+    async def _run(
+        self, candles: list, *, speed: float, monotonic: Callable[[], float]
+    ) -> CountingCursors:
+        store = InMemoryCandleStore(candles)
+        cursors = CountingCursors(store)
+        await replay_runner.replay(
+            store_plan(),
+            speed=speed,
+            store=store,
+            cursors=cursors,
+            publisher=RecordingPublisher(),
+            status=ReplayStatus(),
+            stop=asyncio.Event(),
+            monotonic=monotonic,
+        )
+        return cursors
+
+    async def test_at_speed_max_the_cursor_is_saved_in_batches_and_when_the_replay_ends(
+        self,
+    ) -> None:
+        candles = make_candles(count=250)
+
+        cursors = await self._run(candles, speed=0, monotonic=lambda: 0.0)
+
+        assert cursors.saves == [candles[index].open_time_ms for index in (99, 199, 249)]
+
+    async def test_at_speed_max_a_slow_stretch_saves_the_cursor_within_its_interval(self) -> None:
+        candles = make_candles(count=10)
+        ticks = iter(range(1000))
+
+        # Each reading of the clock is 0.3 s later: a candle's cursor waits at most a second.
+        cursors = await self._run(candles, speed=0, monotonic=lambda: next(ticks) * 0.3)
+
+        assert len(cursors.saves) >= 3
+        assert cursors.saves[-1] == candles[-1].open_time_ms
+
+    async def test_a_paced_replay_saves_each_candle_before_it_waits_for_the_next(self) -> None:
+        candles = make_candles(count=5)
+        speed = STEP / 1000 / 0.01  # one candle every 10 ms
+
+        cursors = await self._run(candles, speed=speed, monotonic=time.monotonic)
+
+        assert cursors.saves == [candle.open_time_ms for candle in candles]

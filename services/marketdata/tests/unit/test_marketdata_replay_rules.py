@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from crypto_trader.common.errors import ConfigurationError
 from crypto_trader.marketdata.domain.market import MarketKey, floor_open_time, is_aligned
 from crypto_trader.marketdata.domain.replay import (
+    CursorSchedule,
     ReplayPacer,
     ReplayWindow,
     SourceKind,
@@ -152,3 +153,31 @@ class TestAlignment:
         ):
             with pytest.raises(Exception, match="exchange|symbol|timeframe"):
                 MarketKey.parse(*parts)
+
+
+class TestCursorSchedule:
+    def test_a_save_is_due_after_every_n_items(self) -> None:
+        schedule = CursorSchedule(3, 60.0)
+
+        due = [schedule.published(0.0) for _ in range(3)]
+        schedule.saved()
+        after_save = [schedule.published(0.0) for _ in range(3)]
+
+        assert due == [False, False, True]
+        assert after_save == [False, False, True]
+
+    def test_a_save_is_due_once_the_first_unsaved_item_is_that_old(self) -> None:
+        schedule = CursorSchedule(100, 1.0)
+
+        assert not schedule.published(10.0)
+        assert not schedule.published(10.9)
+        assert schedule.published(11.0)
+        schedule.saved()
+        assert not schedule.published(11.5)  # the clock restarts with the next unsaved item
+
+    @pytest.mark.parametrize(("every", "seconds"), [(0, 1.0), (5, -1.0)])
+    def test_a_meaningless_schedule_is_a_configuration_error(
+        self, every: int, seconds: float
+    ) -> None:
+        with pytest.raises(ConfigurationError):
+            CursorSchedule(every, seconds)

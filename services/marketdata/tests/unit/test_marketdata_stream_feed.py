@@ -39,8 +39,13 @@ class RestSource:
             for candle in SERIES
             if candle.close_time_ms <= now and (since_ms is None or candle.open_time_ms >= since_ms)
         ]
+        forming = next(
+            dataclasses.replace(candle, exchange=self.name)
+            for candle in SERIES
+            if candle.close_time_ms > now
+        )
         return CandleBatch(
-            tuple(closed[:limit] if since_ms is not None else closed[-(limit or 1) :])
+            tuple(closed[:limit] if since_ms is not None else closed[-(limit or 1) :]), forming
         )
 
 
@@ -135,7 +140,32 @@ class TestStreamingCandleFeed:
         assert _minutes(h.emitted) == [3, 4, 5]
         assert all(candle.closed for candle in h.emitted)
         assert h.rest["binance"].calls == calls  # candle 5 came over the stream alone
-        assert _minutes(h.forming) == [5, 6]
+        # One path for forming candles: the REST catch-up's (5), then the stream's (5, 6).
+        assert _minutes(h.forming) == [5, 5, 6]
+        assert not any(candle.closed for candle in h.forming)
+
+    async def test_a_forming_candle_older_than_the_last_closed_one_is_not_announced(
+        self,
+    ) -> None:
+        h = Harness()
+        feed = h.feed()
+        task = asyncio.create_task(feed.run(h.stop, poll_seconds=0.01))
+        try:
+            await _wait_until(lambda: len(h.emitted) == 2 and len(h.forming) == 1)
+            h.clock.advance(STEP)
+            # A late update of candle 4 (already handed over closed) comes with closed candle 5.
+            await h.stream.items.put(CandleBatch((_candle(5),), _candle(4, closed=False)))
+            await _wait_until(lambda: len(h.emitted) == 3)
+            await h.stream.items.put(CandleBatch((), _candle(6, closed=False)))
+            await _wait_until(lambda: 6 in _minutes(h.forming))
+        finally:
+            h.stop.set()
+            await asyncio.wait_for(task, timeout=2)
+
+        assert _minutes(h.emitted) == [3, 4, 5]
+        # A REST catch-up may announce 6 as well; the stale update of 4 never goes out.
+        assert 4 not in _minutes(h.forming)
+        assert _minutes(h.forming) == sorted(_minutes(h.forming))
         assert not any(candle.closed for candle in h.forming)
 
     async def test_a_stream_error_fails_over_and_rest_fills_the_gap(self) -> None:

@@ -31,6 +31,15 @@ class TestTradeTick:
         with pytest.raises(InvalidInput):
             TradeTick("binance", "BTC/USDT", "1", 0, Side.BUY, Decimal(price), Decimal(amount))
 
+    @pytest.mark.parametrize("trade_id", ["", "9" * 65])
+    def test_refuses_an_id_the_store_cannot_key(self, trade_id: str) -> None:
+        with pytest.raises(InvalidInput):
+            TradeTick("binance", "BTC/USDT", trade_id, 0, Side.BUY, Decimal(1), Decimal(1))
+
+    def test_refuses_a_trade_without_a_taker_side(self) -> None:
+        with pytest.raises(InvalidInput):
+            TradeTick("kraken", "BTC/USDT", "1", 0, None, Decimal(1), Decimal(1))  # type: ignore[arg-type]
+
     def test_a_taker_sell_means_the_buyer_was_the_maker(self) -> None:
         trade = TradeTick("binance", "BTC/USDT", "1", 0, Side.SELL, Decimal(1), Decimal(1))
         assert trade.buyer_is_maker

@@ -32,11 +32,10 @@ from crypto_trader.contracts.strategy.v1 import (
     strategy_service_pb2_grpc,
 )
 from crypto_trader.strategy import app
-from crypto_trader.strategy.domain.framework import BUILT_INS
-from crypto_trader.strategy.domain.indicators import CandleFrame
+from crypto_trader.strategy.domain.framework import BUILT_INS, SmaCross
 from crypto_trader.strategy.domain.registry import StrategyRegistry
-from crypto_trader.strategy.domain.sma_cross import sma_cross_signals
 from crypto_trader.strategy.settings import InstanceConfig, StrategySettings
+from crypto_trader.strategy.testing import vectorised_actions
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +48,8 @@ def _instance_id(settings: StrategySettings) -> str:
 ACTIONS = {
     signals_pb2.SIGNAL_ACTION_ENTER_LONG: "enter_long",
     signals_pb2.SIGNAL_ACTION_EXIT_LONG: "exit_long",
+    signals_pb2.SIGNAL_ACTION_ENTER_SHORT: "enter_short",
+    signals_pb2.SIGNAL_ACTION_EXIT_SHORT: "exit_short",
 }
 
 
@@ -249,7 +250,8 @@ class TestStrategyApp:
 
         signals = await harness.signals()
         index = {c.open_time_ms: i for i, c in enumerate(candles)}
-        expected = sma_cross_signals([c.close for c in candles], 10, 30)
+        sma = SmaCross({"fast": 10, "slow": 30})
+        expected = [(i, action.value) for i, action, _ in vectorised_actions(sma, candles)]
         assert len(expected) >= 6
         assert [(index[s.candle_open_time_ms], ACTIONS[s.action]) for s in signals] == expected
         for signal in signals:
@@ -349,6 +351,7 @@ class TestManyInstances:
             InstanceConfig(strategy="bollinger_breakout", params={"period": 15}),
             InstanceConfig(strategy="macd_trend"),
             InstanceConfig(strategy="donchian_breakout"),
+            InstanceConfig(strategy="ema_cross", params={"fast": 8, "slow": 21, "short": True}),
         )
         candles = harness.candles
         database = f"sqlite:///{tmp_path / 'strategy.db'}"
@@ -382,20 +385,14 @@ class TestManyInstances:
 
         assert len(specs) == len(configs) and all(shares)
         assert listed.candles_seen == len(candles)
-        frame = CandleFrame.from_rows(
-            [[c.open_time_ms, c.open, c.high, c.low, c.close, c.volume] for c in candles]
-        )
         by_instance: dict[str, list[tuple[int, str]]] = {}
         index = {c.open_time_ms: i for i, c in enumerate(candles)}
         for signal in await harness.signals():
             entry = (index[signal.candle_open_time_ms], ACTIONS[signal.action])
             by_instance.setdefault(signal.instance_id, []).append(entry)
         for spec in specs:
-            generated = BUILT_INS[spec.strategy](spec.parameters).generate(frame)
-            expected = sorted(
-                [(int(i), "enter_long") for i in generated.enter_long.nonzero()[0]]
-                + [(int(i), "exit_long") for i in generated.exit_long.nonzero()[0]]
-            )
+            strategy = BUILT_INS[spec.strategy](spec.parameters)
+            expected = [(i, action.value) for i, action, _ in vectorised_actions(strategy, candles)]
             assert expected, spec.strategy
             assert by_instance.get(spec.instance_id, []) == expected, spec.strategy
 

@@ -20,10 +20,10 @@ from crypto_trader.strategy.adapters.celery_tasks import (
     BACKTEST_TASK,
     STRATEGY_BACKTEST_TASK,
     backtest_queue,
+    backtest_sma_cross_task,
     backtest_strategy_task,
     create_celery,
 )
-from crypto_trader.strategy.domain.backtest import Bar, backtest_sma_cross
 from crypto_trader.strategy.domain.backtesting.request import (
     result_to_json,
     run_requested_backtest,
@@ -89,10 +89,9 @@ class TestStrategyWorker:
         )
         result = pending.get(timeout=30)
 
-        bars = [Bar(int(r[0]), Decimal(r[1]), Decimal(r[4])) for r in rows]
-        expected = backtest_sma_cross(bars, 10, 30, fee_rate=Decimal("0.001"), cash=Decimal(10_000))
-        assert Decimal(result["final_equity"]) == expected.final_equity
-        assert len(result["trades"]) == len(expected.fills)
+        expected = backtest_sma_cross_task(_NoProgress(), rows, 10, 30, "0.001", "10000")
+        assert result == expected
+        assert len(result["trades"]) > 10
         assert pending.state == "SUCCESS"
 
         worker.send_signal(signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""The SMA-cross backtest and its Celery task entrypoint (called directly, without a broker)."""
+"""The SMA-cross Celery task on the backtesting engine (called directly, without a broker)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.model import Side, decimal_str
 from crypto_trader.strategy.adapters.celery_tasks import backtest_sma_cross_task
-from crypto_trader.strategy.domain.backtest import Bar, backtest_sma_cross
-from crypto_trader.strategy.domain.sma_cross import sma_cross_signals
+from crypto_trader.strategy.domain.backtesting.request import (
+    result_to_json,
+    run_requested_backtest,
+)
 
 # (open, close): closes 1 2 3 2 1 2 3 4 1 1.5 give, with fast=1 slow=2, an exit at 3 (flat:
 # ignored), an entry at 5 (filled at the open of 6) and an exit at 8 (filled at the open of 9).
@@ -31,8 +32,11 @@ PRICES = [
 ]
 
 
-def _bars(prices: list[tuple[str, str]]) -> list[Bar]:
-    return [Bar(1000 * i, Decimal(o), Decimal(c)) for i, (o, c) in enumerate(prices)]
+def _rows(prices: list[tuple[str, str]]) -> list[list[str]]:
+    return [
+        [str(1000 * i), o, max(o, c, key=Decimal), min(o, c, key=Decimal), c, "1"]
+        for i, (o, c) in enumerate(prices)
+    ]
 
 
 class RecordingTask:
@@ -51,127 +55,92 @@ def _load_binance_5m(shared_data_dir: Path, count: int) -> list[list[str]]:
     return [[str(value) for value in row] for row in rows]
 
 
-class TestBacktestSmaCross:
+def _exact_long_fills(closes: list[Decimal], fast: int, slow: int) -> list[tuple[int, str]]:
+    # (signal candle, side) of every fill of the long-only cross, with exact decimal averages.
+    fills: list[tuple[int, str]] = []
+    previous = None
+    with localcontext(prec=100):
+        for index in range(slow - 1, len(closes) - 1):  # a last-candle signal is never filled
+            difference = (
+                sum(closes[index + 1 - fast : index + 1]) / fast
+                - sum(closes[index + 1 - slow : index + 1]) / slow
+            )
+            now = (difference > 0) - (difference < 0)
+            holding = len(fills) % 2 == 1
+            if previous is not None and previous <= 0 < now and not holding:
+                fills.append((index, "buy"))
+            elif previous is not None and previous >= 0 > now and holding:
+                fills.append((index, "sell"))
+            previous = now
+    return fills
+
+
+class TestBacktestSmaCrossTask:
     def test_fills_each_signal_at_the_next_open_all_in_with_fees(self) -> None:
         fee = Decimal("0.001")
 
-        result = backtest_sma_cross(_bars(PRICES), 1, 2, fee_rate=fee, cash=Decimal(1000))
+        result = backtest_sma_cross_task(RecordingTask(), _rows(PRICES), 1, 2, "0.001", "1000")
 
-        with localcontext() as context:
-            context.prec = 100
-            quantity = (Decimal(1000) / (Decimal("2.5") * (1 + fee))).quantize(
-                Decimal("1e-18"), "ROUND_DOWN"
-            )
-            cash = Decimal(1000) - quantity * Decimal("2.5") * (1 + fee)
-            cash += quantity * Decimal("1.5") * (1 - fee)
-        buy, sell = result.fills
-        assert (buy.side, buy.open_time_ms, buy.price, buy.quantity) == (
-            Side.BUY,
+        with localcontext(prec=100):
+            quantity = Decimal(1000) / (Decimal("2.5") * (1 + fee))
+            cash = quantity * Decimal("1.5") * (1 - fee)
+        buy, sell = result["trades"]
+        assert (buy["side"], buy["open_time_ms"], buy["price"], buy["signal_index"]) == (
+            "buy",
             6000,
-            Decimal("2.5"),
-            quantity,
+            "2.5",
+            5,
         )
-        assert (sell.side, sell.open_time_ms, sell.price, sell.quantity) == (
-            Side.SELL,
+        assert (sell["side"], sell["open_time_ms"], sell["price"], sell["signal_index"]) == (
+            "sell",
             9000,
-            Decimal("1.5"),
-            quantity,
+            "1.5",
+            8,
         )
-        assert (buy.signal_index, sell.signal_index) == (5, 8)
-        assert result.final_equity == cash
-        assert result.position == 0
-        assert result.fees_paid == buy.fee + sell.fee
+        assert buy["quantity"] == sell["quantity"] == str(1000 / (2.5 * 1.001))
+        # The engine counts in floats: within rounding of the exact decimal account.
+        assert Decimal(result["final_equity"]) == pytest.approx(cash, rel=Decimal("1e-12"))
+        assert Decimal(result["cash"]) == Decimal(result["final_equity"])
+        assert result["position"] == "0"
+        assert Decimal(result["fees_paid"]) == pytest.approx(
+            Decimal(buy["fee"]) + Decimal(sell["fee"]), rel=Decimal("1e-12")
+        )
+        assert (result["initial_cash"], result["candles"]) == ("1000", len(PRICES))
 
     def test_marks_an_open_position_at_the_last_close(self) -> None:
-        result = backtest_sma_cross(
-            _bars(PRICES[:9]), 1, 2, fee_rate=Decimal(0), cash=Decimal(1000)
-        )
+        result = backtest_sma_cross_task(RecordingTask(), _rows(PRICES[:9]), 1, 2, "0", "1000")
 
-        (buy,) = result.fills
-        assert buy.quantity == Decimal(400)
-        assert result.cash == 0
-        assert result.final_equity == Decimal(400) * Decimal(1)
+        (buy,) = result["trades"]
+        assert (buy["side"], buy["quantity"], buy["fee"]) == ("buy", "400", "0")
+        assert (result["cash"], result["position"], result["final_equity"]) == ("0", "400", "400")
 
-    def test_reports_progress_and_finishes_with_done_equal_total(self) -> None:
-        calls: list[tuple[int, int]] = []
-
-        backtest_sma_cross(
-            _bars(PRICES),
-            1,
-            2,
-            fee_rate=Decimal(0),
-            cash=Decimal(1),
-            on_progress=lambda done, total: calls.append((done, total)),
-            progress_every=3,
-        )
-
-        assert calls == [(3, 10), (6, 10), (9, 10), (10, 10)]
-
-    @pytest.mark.parametrize(("fee", "cash"), [("1", "1000"), ("-0.1", "1000"), ("0.001", "0")])
-    def test_refuses_impossible_fee_or_cash(self, fee: str, cash: str) -> None:
-        with pytest.raises(InvalidInput):
-            backtest_sma_cross(_bars(PRICES), 1, 2, fee_rate=Decimal(fee), cash=Decimal(cash))
-
-    def test_trades_every_usable_signal_on_real_binance_candles(
-        self, shared_data_dir: Path
-    ) -> None:
-        rows = _load_binance_5m(shared_data_dir, 3000)
-        bars = [Bar(int(r[0]), Decimal(r[1]), Decimal(r[4])) for r in rows]
-
-        result = backtest_sma_cross(bars, 10, 30, fee_rate=Decimal("0.001"), cash=Decimal(10_000))
-
-        signals = sma_cross_signals([b.close for b in bars], 10, 30)
-        assert len(result.fills) > 20
-        assert [f.side for f in result.fills] == [
-            Side.BUY if i % 2 == 0 else Side.SELL for i in range(len(result.fills))
-        ]
-        for fill in result.fills:
-            assert (fill.signal_index, fill.side.value) in {
-                (i, "buy" if a == "enter_long" else "sell") for i, a in signals
-            }
-            assert fill.price == bars[fill.signal_index + 1].open
-            assert fill.fee == fill.quantity * fill.price * Decimal("0.001")
-        assert result.final_equity == result.cash + result.position * bars[-1].close
-        assert result.cash >= 0
-
-
-class TestBacktestTask:
-    def test_runs_on_string_rows_and_returns_strings(self) -> None:
-        rows = [[str(1000 * i), o, o, c, c, "1"] for i, (o, c) in enumerate(PRICES)]
-        for row in rows:  # high/low are not used; keep them consistent anyway
-            row[2], row[3] = max(row[1], row[4], key=Decimal), min(row[1], row[4], key=Decimal)
+    def test_reports_progress_in_candles_ending_with_done_equal_total(self) -> None:
         task = RecordingTask()
 
-        result = backtest_sma_cross_task(task, rows, 1, 2, "0.001", "1000")
+        backtest_sma_cross_task(task, _rows(PRICES), 1, 2, "0", "1")
 
-        expected = backtest_sma_cross(
-            _bars(PRICES), 1, 2, fee_rate=Decimal("0.001"), cash=Decimal(1000)
-        )
-        assert result["final_equity"] == decimal_str(expected.final_equity)
-        assert Decimal(result["final_equity"]) == expected.final_equity
-        assert [t["side"] for t in result["trades"]] == ["buy", "sell"]
-        assert result["trades"][0]["price"] == "2.5"
-        assert result["trades"][0]["open_time_ms"] == 6000
-        assert result["candles"] == len(PRICES)
-        assert all(
-            isinstance(v, str)
-            for t in result["trades"]
-            for k, v in t.items()
-            if k in {"price", "quantity", "fee"}
-        )
-        assert task.states[-1] == ("PROGRESS", {"done": 10, "total": 10})
+        assert task.states
         assert all(state == "PROGRESS" for state, _ in task.states)
+        assert task.states[-1] == ("PROGRESS", {"done": 10, "total": 10})
+        done = [meta["done"] for _, meta in task.states]
+        assert done == sorted(done)
 
-    def test_reports_about_a_hundred_progress_updates_on_long_inputs(
-        self, shared_data_dir: Path
-    ) -> None:
-        rows = _load_binance_5m(shared_data_dir, 5000)
-        task = RecordingTask()
+    @pytest.mark.parametrize(
+        ("fee", "cash", "message"),
+        [
+            ("1", "1000", "fee must be in"),
+            ("-0.1", "1000", "fee must be in"),
+            ("0.001", "0", "cash must be positive"),
+            ("0.001", "lots", "cash is not a decimal"),
+        ],
+    )
+    def test_refuses_impossible_fee_or_cash(self, fee: str, cash: str, message: str) -> None:
+        with pytest.raises(InvalidInput, match=message):
+            backtest_sma_cross_task(RecordingTask(), _rows(PRICES), 1, 2, fee, cash)
 
-        backtest_sma_cross_task(task, rows, 10, 30, "0.001", "10000")
-
-        assert 100 <= len(task.states) <= 101
-        assert task.states[-1][1] == {"done": 5000, "total": 5000}
+    def test_refuses_periods_in_the_wrong_order(self) -> None:
+        with pytest.raises(InvalidInput, match="fast must be shorter than slow"):
+            backtest_sma_cross_task(RecordingTask(), _rows(PRICES), 5, 2, "0", "1000")
 
     @pytest.mark.parametrize(
         "rows",
@@ -179,8 +148,40 @@ class TestBacktestTask:
             [["x", "1", "1", "1", "1", "1"]],
             [["0", "1", "1", "1"]],
             [["0", "1", "1", "1", "1.0e", "1"]],
+            [["0", "1", "1", "1", "-1", "1"]],
+            [["0", "1", "1", "1", "1", "inf"]],
+            [["0", None, "1", "1", "1", "1"]],
+            [["0", "1", "1", "1", "1", "1"], "0,1,1,1,1,1"],
+            [],
         ],
     )
     def test_refuses_malformed_rows(self, rows: list[list[str]]) -> None:
         with pytest.raises(InvalidInput):
             backtest_sma_cross_task(RecordingTask(), rows, 1, 2, "0", "1000")
+
+    def test_trades_every_usable_signal_on_real_binance_candles(
+        self, shared_data_dir: Path
+    ) -> None:
+        rows = _load_binance_5m(shared_data_dir, 3000)
+        task = RecordingTask()
+
+        result = backtest_sma_cross_task(task, rows, 10, 30, "0.001", "10000")
+
+        closes = [Decimal(row[4]) for row in rows]
+        fills = result["trades"]
+        assert len(fills) > 20
+        assert [(f["signal_index"], f["side"]) for f in fills] == _exact_long_fills(closes, 10, 30)
+        for fill in fills:
+            index = fill["signal_index"] + 1
+            assert Decimal(fill["price"]) == Decimal(rows[index][1])
+            assert fill["open_time_ms"] == int(rows[index][0])
+            assert float(fill["fee"]) == float(fill["quantity"]) * float(fill["price"]) * 0.001
+        engine = result_to_json(
+            run_requested_backtest(
+                "sma_cross", {"fast": 10, "slow": 30}, rows, {"fee": 0.001, "cash": 10_000}
+            )
+        )
+        assert float(result["final_equity"]) == engine["final_equity"]
+        assert float(result["cash"]) == engine["cash"]
+        assert float(result["fees_paid"]) == engine["fees_paid"]
+        assert task.states[-1] == ("PROGRESS", {"done": 3000, "total": 3000})

@@ -1,4 +1,4 @@
-"""The compiled equity-curve statistics against the numpy reference.
+"""The compiled equity-curve statistics (``kernel.curve_stats``) against the numpy reference.
 
 Drawdowns, run lengths and bar spacing must be equal exactly. The return statistics (mean,
 standard deviation, downside deviation, and the Sharpe and Sortino ratios made from them) are
@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from crypto_trader.strategy.domain.backtesting import (
     BacktestConfig,
     compute_metrics,
-    curve_kernel,
+    kernel,
     run_backtest,
 )
 from crypto_trader.strategy.domain.backtesting.metrics import CurveStats, curve_stats
 from crypto_trader.strategy.domain.framework import create_strategy
 from crypto_trader.strategy.domain.indicators import CandleFrame
 
-pytestmark = pytest.mark.skipif(not curve_kernel.AVAILABLE, reason="numba is not installed")
+pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="numba is not installed")
 REL = 1e-9
 
 
@@ -72,6 +72,20 @@ def test_a_curve_under_water_to_the_end_and_a_new_peak_at_the_end() -> None:
 
         _assert_close(compiled, curve_stats(values, times, 100.0, compiled=False))
         assert compiled.duration_bars == 4
+
+
+def test_a_curve_that_reaches_zero_equity_gives_what_numpy_gives_instead_of_raising() -> None:
+    equity = np.array([10_000.0, 5_000.0, 0.0, 0.0, 100.0])
+    times = np.arange(5, dtype=np.int64) * 60_000
+
+    compiled = curve_stats(equity, times, 10_000.0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reference = curve_stats(equity, times, 10_000.0, compiled=False)
+    exact = ("max_drawdown", "duration_bars", "duration_ms", "bar_spacing_ms")
+    assert [getattr(compiled, n) for n in exact] == [getattr(reference, n) for n in exact]
+    assert compiled.max_drawdown == -1.0
+    assert np.isnan(compiled.mean_return) and np.isnan(reference.mean_return)
 
 
 def test_flat_equity_leaves_every_deviation_zero() -> None:

@@ -124,3 +124,60 @@ def test_a_reversal_at_every_open_fits_the_trade_arrays() -> None:
 
     assert len(compiled.trades) == count - 2
     _assert_same(compiled, simulate(frame, signals, STRATEGY, config, compiled=False))
+
+
+def _long_only_walk(count: int) -> tuple[CandleFrame, SignalFrame]:
+    # Long only: about half the candles lie in flat stretches; the spacing is uneven.
+    rng = np.random.default_rng(11)
+    frame = _frame(rng, count)
+    times = frame.open_time_ms + np.cumsum(rng.integers(0, 2, count)) * 60_000
+    frame = CandleFrame(times, frame.open, frame.high, frame.low, frame.close, frame.volume)
+    return frame, create_strategy("sma_cross", {"fast": 5, "slow": 20}).generate(frame)
+
+
+def test_long_only_run_over_many_blocks_measures_its_curve_as_the_python_path() -> None:
+    frame, signals = _long_only_walk(30_000)
+    config = BacktestConfig(10_000.0, 0.001)
+
+    compiled = simulate(frame, signals, STRATEGY, config)
+
+    assert len(compiled.trades) > 500 and 0.3 < compiled.metrics.exposure < 0.7
+    _assert_same(compiled, simulate(frame, signals, STRATEGY, config, compiled=False))
+
+
+def test_a_flat_stretch_whose_equity_is_not_the_cash_is_measured_candle_by_candle() -> None:
+    # A NaN close makes the equity NaN there even without a position (cash + 0 * NaN).
+    frame, signals = _long_only_walk(12_000)
+    config = BacktestConfig(10_000.0, 0.001)
+    flat = np.flatnonzero(simulate(frame, signals, STRATEGY, config).position == 0)
+    close = frame.close.copy()
+    close[flat[len(flat) // 2]] = np.nan
+    frame = CandleFrame(frame.open_time_ms, frame.open, frame.high, frame.low, close, frame.volume)
+
+    compiled = simulate(frame, signals, STRATEGY, config)
+    python = simulate(frame, signals, STRATEGY, config, compiled=False)
+
+    assert np.isnan(compiled.equity).sum() == 1
+    np.testing.assert_array_equal(compiled.equity, python.equity)
+    np.testing.assert_equal(compiled.metrics.as_dict(), python.metrics.as_dict())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    count=st.integers(0, 90),
+    density=st.sampled_from([0.0, 0.03, 0.3, 1.0]),
+    seed=st.integers(0, 2**32 - 1),
+    long_only=st.booleans(),
+)
+def test_signal_bars_are_the_candles_before_the_last_with_any_signal(
+    count: int, density: float, seed: int, long_only: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    flags = rng.random((4, count)) < density
+    if long_only:
+        flags[2:] = False
+
+    bars = kernel.signal_bars_of(*flags)
+
+    expected = np.flatnonzero(flags.any(axis=0))
+    np.testing.assert_array_equal(bars, expected[expected < count - 1])

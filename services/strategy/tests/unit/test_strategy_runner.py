@@ -12,20 +12,26 @@ from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.ids import stable_id
 from crypto_trader.common.model import Candle
-from crypto_trader.strategy.domain.framework import SmaCross
+from crypto_trader.strategy.domain.framework import SignalAction, SmaCross
 from crypto_trader.strategy.domain.instance import InstanceSpec
-from crypto_trader.strategy.domain.sma_cross import SignalAction, sma_cross_signals
 from crypto_trader.strategy.handlers import StrategyRunner
 from crypto_trader.strategy.testing import (
     FakeMarketHistory,
     InMemoryInstanceRepository,
     RecordingSignalPublisher,
     candles_from_closes,
+    vectorised_actions,
 )
 
 PARAMS = {"fast": 3, "slow": 8, "short": False}
 SPEC = InstanceSpec.create("sma_cross", "paper", "binance", "BTC/USDT", "5m", PARAMS)
-FAST, SLOW = 3, 8
+SLOW = 8
+
+
+def vectorised_signals(closes: list[Decimal]) -> list[tuple[int, str]]:
+    # The framework's vectorised path over the same candles: what the live path must emit.
+    candles = candles_from_closes(closes)
+    return [(i, action.value) for i, action, _ in vectorised_actions(SmaCross(PARAMS), candles)]
 
 
 def _wavy_closes(count: int) -> list[Decimal]:
@@ -78,7 +84,7 @@ class TestStrategyRunner:
         for candle in candles:
             await harness.publish(candle)
 
-        expected = sma_cross_signals(closes, FAST, SLOW)
+        expected = vectorised_signals(closes)
         assert len(expected) > 6
         assert harness.emitted(candles) == expected
 
@@ -121,10 +127,10 @@ class TestStrategyRunner:
         before = harness.repository.get(SPEC.instance_id)
 
         for candle in [candles[40], candles[-1], candles[0]]:
-            assert await harness.runner.process_candle(candle) is None
+            assert await harness.runner.process_candle(candle) == []
 
         assert harness.repository.get(SPEC.instance_id) == before
-        assert harness.emitted(candles) == sma_cross_signals(closes, FAST, SLOW)
+        assert harness.emitted(candles) == vectorised_signals(closes)
 
     async def test_ignores_forming_candles_and_other_markets(self) -> None:
         candles = candles_from_closes(_wavy_closes(3))
@@ -132,8 +138,8 @@ class TestStrategyRunner:
         forming = replace(candles[0], closed=False)
         other = replace(candles[0], symbol="ETH/USDT")
 
-        assert await harness.runner.process_candle(forming) is None
-        assert await harness.runner.process_candle(other) is None
+        assert await harness.runner.process_candle(forming) == []
+        assert await harness.runner.process_candle(other) == []
 
         assert harness.history.requests == []
         assert harness.repository.get(SPEC.instance_id) is None
@@ -153,7 +159,7 @@ class TestStrategyRunner:
         for candle in candles[max(0, stop_after - 3) :]:
             await harness.publish(candle)
 
-        assert harness.emitted(candles) == sma_cross_signals(closes, FAST, SLOW)
+        assert harness.emitted(candles) == vectorised_signals(closes)
         status = harness.repository.get(SPEC.instance_id)
         assert status is not None
         assert status.progress.candles_seen == len(candles)
@@ -171,7 +177,7 @@ class TestStrategyRunner:
 
         # three warm-ups of history, once
         assert harness.history.requests == [(candles[60].open_time_ms, 3 * SLOW)]
-        expected = [(i, a) for i, a in sma_cross_signals(closes, FAST, SLOW) if i > 60]
+        expected = [(i, a) for i, a in vectorised_signals(closes) if i > 60]
         assert harness.emitted(candles) == expected
 
     async def test_a_restart_restores_the_saved_state_without_reading_history(self) -> None:
@@ -192,7 +198,7 @@ class TestStrategyRunner:
     async def test_a_failed_publish_is_retried_without_counting_the_candle_twice(self) -> None:
         closes = _wavy_closes(120)
         candles = candles_from_closes(closes)
-        expected = sma_cross_signals(closes, FAST, SLOW)
+        expected = vectorised_signals(closes)
         failing_index = expected[2][0]
         harness = Harness()
         for candle in candles[:failing_index]:

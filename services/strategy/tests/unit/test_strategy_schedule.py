@@ -9,10 +9,15 @@ import pytest
 
 from crypto_trader.common.clock import FakeClock
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.strategy.domain.framework import BUILT_INS, SmaCross
+from crypto_trader.strategy.domain.framework import BUILT_INS, SignalAction, SmaCross
 from crypto_trader.strategy.domain.instance import InstanceSpec
-from crypto_trader.strategy.domain.schedule import EntryBudget, Schedule, allows_entry
-from crypto_trader.strategy.domain.sma_cross import SignalAction
+from crypto_trader.strategy.domain.schedule import (
+    EntryBudget,
+    Schedule,
+    ScheduleState,
+    allows_entry,
+    schedule_state,
+)
 from crypto_trader.strategy.handlers import InstanceFleet, StrategyRunner
 from crypto_trader.strategy.testing import (
     FakeMarketHistory,
@@ -65,6 +70,30 @@ class TestSchedule:
 
         assert not allows_entry(schedule, budget, morning + 3_600_000)
         assert allows_entry(schedule, budget, ms("2026-03-03T00:00:00"))
+
+    @pytest.mark.parametrize(
+        ("schedule", "time", "state"),
+        [
+            (Schedule(), "2026-03-02T09:00:00", ScheduleState.ACTIVE),
+            (Schedule(start_ms=ms("2026-03-03T00:00:00")), "2026-03-02T09:00", "not_started"),
+            (Schedule(stop_ms=ms("2026-03-02T09:00:00")), "2026-03-02T09:00", "ended"),
+            (Schedule(active_days=frozenset({1})), "2026-03-02T09:00:00", "outside_days"),
+            (Schedule(active_hours=(10, 12)), "2026-03-02T09:00:00", "outside_hours"),
+            # a day outside both rules: the weekday is named
+            (
+                Schedule(active_days=frozenset({1}), active_hours=(10, 12)),
+                "2026-03-02T09:00:00",
+                "outside_days",
+            ),
+            (Schedule(max_trades_per_day=1), "2026-03-02T09:00:00", "daily_limit_reached"),
+        ],
+    )
+    def test_state_names_the_first_rule_that_keeps_entries_out(
+        self, schedule: Schedule, time: str, state: str
+    ) -> None:
+        spent = EntryBudget().on(ms("2026-03-02T08:00:00")).taken()
+
+        assert schedule_state(schedule, spent, ms(time)) == state
 
     @pytest.mark.parametrize(
         "fields",

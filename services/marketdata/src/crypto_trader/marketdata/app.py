@@ -49,7 +49,7 @@ from crypto_trader.marketdata.domain.retention import RetentionPolicy
 from crypto_trader.marketdata.feed import run_live_feed
 from crypto_trader.marketdata.importer import import_into_store, migrate_database
 from crypto_trader.marketdata.maintenance import RetentionStore, apply_retention
-from crypto_trader.marketdata.ports import LastPriceCache
+from crypto_trader.marketdata.ports import FormingCandlePublisher, LastPriceCache
 from crypto_trader.marketdata.replay_runner import FlowControl, TradeReplay, replay_markets
 from crypto_trader.marketdata.replay_source import ReplayConfig, prepare_replay
 from crypto_trader.marketdata.settings import MarketdataSettings
@@ -208,7 +208,7 @@ class _Markets:
     statuses: list[ReplayStatus]
     store: SqlAlchemyCandleStore
     publisher: NatsCandlePublisher
-    forming: _NatsFormingPublisher
+    forming: FormingCandlePublisher
     prices: LastPriceCache
     clock: Clock
     stop: asyncio.Event
@@ -266,10 +266,7 @@ class _Markets:
         settings = self.settings
         await run_live_feed(
             key,
-            {
-                name: handlers.FormingCandleTap(exchange, key, self.forming)
-                for name, exchange in exchanges.items()
-            },
+            exchanges,
             handlers.live_sink(
                 store=self.store,
                 cursors=self.store,

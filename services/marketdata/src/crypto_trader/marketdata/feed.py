@@ -75,6 +75,11 @@ class LiveCandleFeed:
     Each poll asks the current provider for the candles after the last one emitted, page after
     page, so an outage or a switch is backfilled from the cursor: no gap, and nothing emitted
     twice. Candles are handed over under the feed's market key whichever provider served them.
+
+    The still-forming candle a provider reports (over REST here, over a kline stream in
+    ``StreamingCandleFeed``) goes to ``forming``, marked not closed, and only while it is newer
+    than the last closed candle: one path for forming candles, whatever the transport. Forming
+    updates are lossy; one the sink refuses is dropped, the next poll brings a newer one.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class LiveCandleFeed:
         page_limit: int = 500,
         initial_candles: int = 100,
         on_switch: SwitchListener | None = None,
+        forming: CandleSink | None = None,
         service: str = "marketdata",
     ) -> None:
         missing = [name for name in policy.providers if name not in sources]
@@ -104,6 +110,7 @@ class LiveCandleFeed:
         self._page_limit = page_limit
         self._initial = initial_candles
         self._on_switch = on_switch
+        self._forming = forming
         self._service = service
 
     async def poll(self) -> int:
@@ -177,6 +184,8 @@ class LiveCandleFeed:
             for candle in fresh:
                 await self._emit(candle)
                 emitted += 1
+            if batch.forming is not None:
+                await self._announce_forming(batch.forming)
             # A full page may have more behind it; anything shorter means we are caught up.
             if not fresh or len(batch.closed) < limit or since is None:
                 return emitted
@@ -190,6 +199,17 @@ class LiveCandleFeed:
         except RetryableError as error:
             raise _SinkRefused(str(error)) from error
         self.last_open_time_ms = candle.open_time_ms
+
+    async def _announce_forming(self, candle: Candle) -> None:
+        last = self.last_open_time_ms
+        if self._forming is None or (last is not None and candle.open_time_ms <= last):
+            return
+        try:
+            own = dataclasses.replace(candle, exchange=self.key.exchange, closed=False)
+            await self._forming(own)
+        except RetryableError as error:
+            # Forming updates are lossy by design: the next poll or kline update brings a newer one.
+            log.info("forming candle of %s not published: %s", self.key, error)
 
     def _report(self, switch: ProviderSwitch | None) -> None:
         if switch is None:
@@ -218,7 +238,7 @@ class StreamingCandleFeed(LiveCandleFeed):
     error counts as a failure of the provider in the failover policy, and the next REST catch-up,
     on whichever provider the policy picks, fills the gap; a missed candle, or a close the stream
     has not brought ``poll_seconds`` after it was due, also sends the feed back to REST. Providers
-    without a stream are polled. The stream's forming candles go to ``forming`` (lossy).
+    without a stream are polled. Forming candles, streamed or fetched, go to ``forming``.
     """
 
     def __init__(
@@ -229,12 +249,10 @@ class StreamingCandleFeed(LiveCandleFeed):
         sink: CandleSink,
         *,
         streams: Mapping[str, CandleStream],
-        forming: CandleSink | None = None,
         **options: Any,
     ) -> None:
         super().__init__(key, sources, policy, sink, **options)
         self._streams = dict(streams)
-        self._forming = forming
         self._following: str | None = None
         self._caught_up_ms = self._clock.now_ms()
 
@@ -288,8 +306,6 @@ class StreamingCandleFeed(LiveCandleFeed):
                 return
             if batch is None:
                 return
-            if batch.forming is not None:
-                await self._announce_forming(batch.forming)
             for candle in batch.closed:
                 last = self.last_open_time_ms
                 if last is not None and candle.open_time_ms <= last:
@@ -297,6 +313,8 @@ class StreamingCandleFeed(LiveCandleFeed):
                 if last is not None and candle.open_time_ms != last + step:
                     return  # the stream skipped a candle: REST fills the gap first
                 await self._emit(candle)
+            if batch.forming is not None:
+                await self._announce_forming(batch.forming)
             # On a backup provider, go back to REST every round: that is where probes happen.
             if self._overdue(poll_seconds) or provider != self.policy.preferred:
                 return
@@ -328,16 +346,6 @@ class StreamingCandleFeed(LiveCandleFeed):
         if self.last_open_time_ms is None:
             return now >= self._caught_up_ms + step + grace
         return now >= self.last_open_time_ms + 2 * step + grace
-
-    async def _announce_forming(self, candle: Candle) -> None:
-        if self._forming is None:
-            return
-        try:
-            own = dataclasses.replace(candle, exchange=self.key.exchange, closed=False)
-            await self._forming(own)
-        except RetryableError as error:
-            # Forming updates are lossy by design: the stream brings a newer one.
-            log.info("forming candle of %s not published: %s", self.key, error)
 
     async def _follow_only(self, provider: str | None) -> None:
         # Stop the stream of the provider followed until now when another one (or none) takes over.
@@ -374,7 +382,7 @@ def build_feed(
     """Build a feed over the sources, preferring them in the mapping's order.
 
     With ``streams`` (the providers that have a kline stream) the feed follows them and polls the
-    others; without, it polls every provider.
+    others; without, it polls every provider. Either way, forming candles go to ``forming``.
     """
     policy = FailoverPolicy(
         str(key),
@@ -403,6 +411,7 @@ def build_feed(
         clock=clock,
         last_open_time_ms=last_open_time_ms,
         on_switch=on_switch,
+        forming=forming,
     )
 
 

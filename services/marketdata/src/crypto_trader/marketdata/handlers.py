@@ -1,22 +1,22 @@
-"""Use cases: the live feed's sink and forming candles, and the history queries."""
+"""Use cases: the live feed's sink, the last-price cache and the history queries."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 
 from crypto_trader.common.errors import InvalidInput, RetryableError
 from crypto_trader.common.model import Candle, validate_symbol
 from crypto_trader.marketdata.domain.candle_query import candle_query
 from crypto_trader.marketdata.domain.market import MarketCoverage, MarketKey
 from crypto_trader.marketdata.domain.replay import ReplayStatus
-from crypto_trader.marketdata.feed import CandleBatch, CandleSink, CandleSource
+from crypto_trader.marketdata.domain.trade import TradeTick
+from crypto_trader.marketdata.feed import CandleSink
 from crypto_trader.marketdata.ports import (
     CandlePublisher,
     CandleStore,
-    FormingCandlePublisher,
     LastPriceCache,
     ReplayCursors,
 )
@@ -26,12 +26,27 @@ log = logging.getLogger(__name__)
 
 async def cache_last_price(prices: LastPriceCache | None, candle: Candle) -> None:
     """Write a published candle's close as the market's last price; a failure is only logged."""
+    await _cache(prices, candle.exchange, candle.symbol, candle.close, candle.close_time_ms)
+
+
+async def cache_trade_price(prices: LastPriceCache | None, trade: TradeTick) -> None:
+    """Write a published trade's price as the market's last price, stamped at the trade's time.
+
+    A trade inside a candle is fresher than the previous candle's close; the cache keeps whichever
+    is newer, so the candle's own close (stamped at its close time) still wins over its trades.
+    """
+    await _cache(prices, trade.exchange, trade.symbol, trade.price, trade.ts_event)
+
+
+async def _cache(
+    prices: LastPriceCache | None, exchange: str, symbol: str, price: Decimal, ts_ms: int
+) -> None:
     if prices is None:
         return
     try:
-        await prices.set_last(candle.exchange, candle.symbol, candle.close, candle.close_time_ms)
+        await prices.set_last(exchange, symbol, price, ts_ms)
     except Exception as error:  # noqa: BLE001 - the cache is optional: nothing may stop the replay
-        log.warning("last price of %s %s not cached: %s", candle.exchange, candle.symbol, error)
+        log.warning("last price of %s %s not cached: %s", exchange, symbol, error)
 
 
 # ----------------------------------------------------------------------------- live
@@ -62,31 +77,6 @@ def live_sink(
         await cache_last_price(prices, candle)
 
     return sink
-
-
-class FormingCandleTap:
-    """A candle source that also announces the forming candle each fetch brings, apart."""
-
-    def __init__(
-        self, source: CandleSource, key: MarketKey, publisher: FormingCandlePublisher
-    ) -> None:
-        self._source = source
-        self._key = key
-        self._publisher = publisher
-
-    async def fetch_candles(
-        self, symbol: str, timeframe: str, *, since_ms: int | None = None, limit: int | None = None
-    ) -> CandleBatch:
-        """Fetch from the wrapped source; publish its forming candle under the feed's market."""
-        batch = await self._source.fetch_candles(symbol, timeframe, since_ms=since_ms, limit=limit)
-        if batch.forming is not None:
-            forming = dataclasses.replace(batch.forming, exchange=self._key.exchange, closed=False)
-            try:
-                await self._publisher.publish_forming(forming)
-            except RetryableError as error:
-                # Forming updates are lossy by design: the next poll brings a newer one.
-                log.info("forming candle of %s not published: %s", self._key, error)
-        return batch
 
 
 # ----------------------------------------------------------------------------- queries

@@ -8,14 +8,18 @@ from collections.abc import Callable, Iterable
 
 from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.model import Candle, Side
-from crypto_trader.common.protective_exit import NO_HINTS, ExitHints, hints_from_strategy
-from crypto_trader.strategy.domain.framework import BaseStrategy
-from crypto_trader.strategy.domain.framework import Signal as StrategySignal
+from crypto_trader.common.model import Candle
+from crypto_trader.common.protective_exit import ExitHints
+from crypto_trader.strategy.domain.framework import BaseStrategy, SignalAction
 from crypto_trader.strategy.domain.indicators import PriceBar
-from crypto_trader.strategy.domain.instance import InstanceProgress, InstanceSpec, Signal, signal_id
-from crypto_trader.strategy.domain.schedule import allows_entry
-from crypto_trader.strategy.domain.sma_cross import SignalAction
+from crypto_trader.strategy.domain.instance import (
+    InstanceProgress,
+    InstanceSpec,
+    Signal,
+    planned_actions,
+    signal_id,
+)
+from crypto_trader.strategy.domain.schedule import EntryBudget, allows_entry
 from crypto_trader.strategy.ports import InstanceRepository, MarketHistory, SignalPublisher
 
 log = logging.getLogger(__name__)
@@ -35,33 +39,6 @@ def price_bar(candle: Candle) -> PriceBar:
     )
 
 
-def live_action(signal: StrategySignal | None) -> SignalAction | None:
-    """Map a framework signal to what the live (long-only) flow trades; shorts are not traded."""
-    if signal is None:
-        return None
-    if signal.enter_long:
-        return SignalAction.ENTER_LONG
-    if signal.exit_long:
-        return SignalAction.EXIT_LONG
-    return None
-
-
-def exit_hints(
-    signal: StrategySignal | None, action: SignalAction | None, close: Candle
-) -> ExitHints:
-    """Return the wire exit hints of an entry: the strategy's prices, its trail priced from the
-    close (the signal's reference price); none for anything else."""
-    if signal is None or action is not SignalAction.ENTER_LONG:
-        return NO_HINTS
-    return hints_from_strategy(
-        Side.BUY,
-        close.close,
-        stop_loss=signal.stop_loss,
-        take_profit=signal.take_profit,
-        trailing_fraction=signal.trailing_stop,
-    )
-
-
 class StrategyRunner:
     """Drive one instance with closed candles through the framework's event path.
 
@@ -69,7 +46,10 @@ class StrategyRunner:
     strategy's state is saved with the progress after every candle and restored after a restart,
     so a restarted instance emits exactly what an uninterrupted one would; an instance without a
     saved state (new, or whose strategy cannot save one) warms up from marketdata's history.
-    Entries pass the instance's schedule, judged by the candle's close time (not the clock).
+
+    A candle's signal becomes one published signal per action, exits before the entry (a reversal
+    publishes the exit, then the opposite entry). Entries, long or short, pass the instance's
+    schedule, judged by the candle's close time (not the clock); exits always pass.
     """
 
     def __init__(
@@ -101,33 +81,28 @@ class StrategyRunner:
         """Tell whether the candle is a closed candle of this instance's market."""
         return candle.closed and (candle.exchange, candle.symbol, candle.timeframe) == self.market
 
-    async def process_candle(self, candle: Candle) -> Signal | None:
-        """Feed one candle; publish and return the signal it triggers, if any."""
+    async def process_candle(self, candle: Candle) -> list[Signal]:
+        """Feed one candle; publish and return the signals it triggers, in trading order."""
         if self.failure is not None or not self.accepts(candle):
-            return None
+            return []
         progress = self._progress
         if progress is None:
             progress = await asyncio.to_thread(self._instances.register, self.spec)
             self._progress = progress
         if progress.has_processed(candle.open_time_ms):
             log.debug("skipping candle %d: already processed", candle.open_time_ms)
-            return None
+            return []
         try:
             strategy = self._strategy or await self._restore(progress, candle.open_time_ms)
-            action, hints = self._run_strategy(strategy, candle)
-            budget = progress.budget.on(candle.close_time_ms)
-            if action is SignalAction.ENTER_LONG:
-                if allows_entry(self.spec.schedule, budget, candle.close_time_ms):
-                    budget = budget.taken()
-                else:
-                    log.info("instance %s: entry outside its schedule", self.spec.instance_id)
-                    action = None
-            signal = None if action is None else self._signal(candle, action)
-            if signal is not None:
-                await self._publisher.publish(signal, hints=hints)
+            planned = self._run_strategy(strategy, candle)
+            signals, budget = self._scheduled(candle, planned, progress.budget)
+            # In order: after a failure the candle is redelivered and the signals already
+            # published are deduplicated by their ids.
+            for signal in signals:
+                await self._publisher.publish(signal)
             progress = progress.after_candle(
                 candle.open_time_ms,
-                emitted=signal is not None,
+                emitted=len(signals),
                 budget=budget,
                 strategy_state=strategy.state(),
             )
@@ -139,15 +114,30 @@ class StrategyRunner:
             raise
         self._strategy = strategy
         self._progress = progress
-        return signal
+        return signals
+
+    def _scheduled(
+        self,
+        candle: Candle,
+        planned: tuple[tuple[SignalAction, ExitHints], ...],
+        budget: EntryBudget,
+    ) -> tuple[list[Signal], EntryBudget]:
+        budget = budget.on(candle.close_time_ms)
+        signals = []
+        for action, hints in planned:
+            if action.enters:
+                if not allows_entry(self.spec.schedule, budget, candle.close_time_ms):
+                    log.info("instance %s: entry outside its schedule", self.spec.instance_id)
+                    continue
+                budget = budget.taken()
+            signals.append(self._signal(candle, action, hints))
+        return signals, budget
 
     def _run_strategy(
         self, strategy: BaseStrategy, candle: Candle
-    ) -> tuple[SignalAction | None, ExitHints]:
+    ) -> tuple[tuple[SignalAction, ExitHints], ...]:
         try:
-            decided = strategy.on_candle(price_bar(candle))
-            action = live_action(decided)
-            return action, exit_hints(decided, action, candle)
+            return planned_actions(strategy.on_candle(price_bar(candle)), candle.close)
         except Exception as error:
             # A bug in a (user) strategy stops this instance only, not the service.
             self.failure = f"{type(error).__name__}: {error}"
@@ -180,7 +170,7 @@ class StrategyRunner:
         log.info("instance %s warmed up with %d candles", progress.instance_id, len(earlier))
         return strategy
 
-    def _signal(self, candle: Candle, action: SignalAction) -> Signal:
+    def _signal(self, candle: Candle, action: SignalAction, hints: ExitHints) -> Signal:
         spec = self.spec
         now = self._clock.now_ms()
         return Signal(
@@ -196,6 +186,7 @@ class StrategyRunner:
             candle_open_time_ms=candle.open_time_ms,
             ts_event=now,
             ts_init=now,
+            hints=hints,
         )
 
 
@@ -226,7 +217,7 @@ class InstanceFleet:
             if not runner.accepts(candle):
                 continue
             try:
-                signal = await runner.process_candle(candle)
+                signals += await runner.process_candle(candle)
             except InvalidInput:
                 if runner.failure is None:
                     raise
@@ -234,8 +225,6 @@ class InstanceFleet:
             except Exception as error:  # noqa: BLE001 - let the other instances run first
                 errors.append(error)
                 continue
-            if signal is not None:
-                signals.append(signal)
         if errors:
             raise errors[0]
         return signals

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from crypto_trader.common.model import Candle
-from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.strategy.domain.instance import (
     InstanceProgress,
     InstanceSpec,
@@ -47,6 +46,6 @@ class InstanceRepository(Protocol):
 class SignalPublisher(Protocol):
     """Deliver signals to risk durably, deduplicated by signal id."""
 
-    async def publish(self, signal: Signal, *, hints: ExitHints = NO_HINTS) -> None:
-        """Publish one signal with an entry's exit hints; the same signal again does nothing."""
+    async def publish(self, signal: Signal) -> None:
+        """Publish one signal (with an entry's exit hints); the same signal again does nothing."""
         ...

@@ -8,12 +8,15 @@ from decimal import Decimal
 
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.model import Candle, Timeframe
-from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
+from crypto_trader.common.protective_exit import ExitHints
+from crypto_trader.strategy.domain.framework import BaseStrategy, SignalAction
+from crypto_trader.strategy.domain.indicators import CandleFrame
 from crypto_trader.strategy.domain.instance import (
     InstanceProgress,
     InstanceSpec,
     InstanceStatus,
     Signal,
+    planned_actions,
 )
 
 START_MS = 1_606_780_800_000  # 2020-12-01 00:00 UTC
@@ -47,6 +50,36 @@ def candles_from_closes(
         )
         previous = close
     return candles
+
+
+def candle_frame(candles: Sequence[Candle]) -> CandleFrame:
+    """Return candles as the float frame of the vectorised path (the floats the live path reads)."""
+    return CandleFrame.from_rows(
+        [
+            [
+                c.open_time_ms,
+                float(c.open),
+                float(c.high),
+                float(c.low),
+                float(c.close),
+                float(c.volume),
+            ]
+            for c in candles
+        ]
+    )
+
+
+def vectorised_actions(
+    strategy: BaseStrategy, candles: Sequence[Candle]
+) -> list[tuple[int, SignalAction, ExitHints]]:
+    """Return ``(candle index, action, hints)`` of the vectorised path, in trading order: what a
+    live instance of the strategy must publish for the same candles (without a schedule)."""
+    signals = strategy.generate(candle_frame(candles))
+    return [
+        (int(index), action, hints)
+        for index in signals.active()
+        for action, hints in planned_actions(signals.at(int(index)), candles[int(index)].close)
+    ]
 
 
 class FakeMarketHistory:
@@ -97,16 +130,13 @@ class RecordingSignalPublisher:
 
     def __init__(self) -> None:
         self.published: list[Signal] = []
-        self.hints: dict[str, ExitHints] = {}
         self.attempts = 0
         self.failures_left = 0
 
-    async def publish(self, signal: Signal, *, hints: ExitHints = NO_HINTS) -> None:
+    async def publish(self, signal: Signal) -> None:
         self.attempts += 1
         if self.failures_left > 0:
             self.failures_left -= 1
             raise RetryableError("bus unavailable (fake)")
         if all(s.signal_id != signal.signal_id for s in self.published):
             self.published.append(signal)
-            if not hints.empty:
-                self.hints[signal.signal_id] = hints

@@ -29,10 +29,17 @@ class NatsCandlePublisher:
         self._bus = bus
         self._root = root
         self._clock = clock
+        # Spelt once per market, and the counter looked up once: a replay publishes thousands a
+        # second, and both cost more than the rest of the encoding.
+        self._subjects: dict[tuple[str, str, str], str] = {}
+        self._published = EVENTS_PUBLISHED.labels(service="marketdata", kind="candle_closed")
 
     async def publish(self, candle: Candle) -> None:
         """Publish one closed candle durably (raises RetryableError when the broker stays away)."""
         message = candle_closed(candle, now_ms=self._clock.now_ms())
-        subject = subjects.candles(self._root, candle.exchange, candle.symbol, candle.timeframe)
+        market = (candle.exchange, candle.symbol, candle.timeframe)
+        subject = self._subjects.get(market)
+        if subject is None:
+            subject = self._subjects[market] = subjects.candles(self._root, *market)
         await self._bus.publish_durable(subject, message, msg_id=message.event_id)
-        EVENTS_PUBLISHED.labels(service="marketdata", kind="candle_closed").inc()
+        self._published.inc()

@@ -29,7 +29,7 @@ from crypto_trader.marketdata.adapters.candle_files import (
     open_text,
     read_arrow_table,
 )
-from crypto_trader.marketdata.domain.trade import TradeTick, parse_side
+from crypto_trader.marketdata.domain.trade import MAX_TRADE_ID_LENGTH, TradeTick, parse_side
 
 REASON_MALFORMED = "malformed row"
 REASON_BAD_TIME = "unreadable time"
@@ -45,7 +45,6 @@ _SIDE_COLUMNS = ("side", "taker_side")
 _MAKER_COLUMNS = ("buyer_maker", "is_buyer_maker", "buyer_is_maker")
 _PRICE_COLUMNS = ("price",)
 _AMOUNT_COLUMNS = ("amount", "quantity", "qty", "size")
-_MAX_ID_LENGTH = 64
 # freqtrade's trade list layout.
 _JSON_TIME, _JSON_ID, _JSON_SIDE, _JSON_PRICE, _JSON_AMOUNT = 0, 1, 3, 4, 5
 
@@ -215,7 +214,7 @@ def _trade_id(value: Any) -> str | None:
         text = str(int(value)) if value.is_integer() else repr(value)
     else:
         text = str(value).strip()
-    return text if 0 < len(text) <= _MAX_ID_LENGTH else None
+    return text if 0 < len(text) <= MAX_TRADE_ID_LENGTH else None
 
 
 def _side(value: Any) -> Side:

@@ -36,13 +36,19 @@ class NatsTradePublisher:
         self._bus = bus
         self._root = root
         self._clock = clock
+        # Spelt once per market, and the counter looked up once (a replay sends thousands a second).
+        self._subjects: dict[tuple[str, str], str] = {}
+        self._published = EVENTS_PUBLISHED.labels(service="marketdata", kind="trade_ticked")
 
     async def publish_trade(self, trade: TradeTick) -> None:
         """Publish one trade (raises RetryableError when the connection is closed)."""
         message = trade_ticked(trade, now_ms=self._clock.now_ms())
-        subject = subjects.trades(self._root, trade.exchange, trade.symbol)
+        market = (trade.exchange, trade.symbol)
+        subject = self._subjects.get(market)
+        if subject is None:
+            subject = self._subjects[market] = subjects.trades(self._root, *market)
         try:
             await self._bus.publish(subject, message)
         except (nats.errors.Error, OSError) as error:
             raise RetryableError(f"trade {trade.trade_id} not published: {error}") from error
-        EVENTS_PUBLISHED.labels(service="marketdata", kind="trade_ticked").inc()
+        self._published.inc()

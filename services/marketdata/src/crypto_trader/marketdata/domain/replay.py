@@ -178,3 +178,34 @@ class ReplayPacer:
                 self._due = now
         self._event_ms = max(self._event_ms, event_ms)
         return max(0.0, self._due - now)
+
+
+class CursorSchedule:
+    """Tell when a replay cursor is due to be saved: after ``every`` items or ``seconds``.
+
+    A database write per published item would cost more than publishing it. The replay counts
+    what it published since the last save and saves once ``every`` items, or the first of them
+    ``seconds`` ago, are unsaved; and always before it stops. A crash therefore repeats at most
+    that many items, each under its stable event id.
+    """
+
+    def __init__(self, every: int, seconds: float) -> None:
+        if every <= 0:
+            raise ConfigurationError(f"a cursor is saved every n > 0 items, got {every}")
+        if seconds < 0:
+            raise ConfigurationError(f"a cursor's save interval is never negative, got {seconds}")
+        self._every = every
+        self._seconds = seconds
+        self._unsaved = 0
+        self._first_unsaved_at = 0.0
+
+    def published(self, now: float) -> bool:
+        """Count one item published at ``now`` (seconds); return whether a save is due."""
+        if self._unsaved == 0:
+            self._first_unsaved_at = now
+        self._unsaved += 1
+        return self._unsaved >= self._every or now - self._first_unsaved_at >= self._seconds
+
+    def saved(self) -> None:
+        """Record that the cursor of everything published so far was saved."""
+        self._unsaved = 0

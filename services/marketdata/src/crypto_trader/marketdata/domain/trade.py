@@ -1,4 +1,4 @@
-"""Stored public trades: the value type, its replay order and its stable event id."""
+"""Public trades: the one value type (exchange, store, files, replay), its order and event id."""
 
 from __future__ import annotations
 
@@ -11,10 +11,17 @@ from crypto_trader.common.model import Side
 
 TradeOrder = tuple[int, int, str]
 
+# The store keys trades by id in a column this wide.
+MAX_TRADE_ID_LENGTH = 64
+
 
 @dataclass(frozen=True, slots=True)
 class TradeTick:
-    """One public trade printed by an exchange; ``side`` is the taker's side."""
+    """One public trade printed by an exchange; ``side`` is the taker's side.
+
+    The exchange adapters return it, the trade store and trade files keep it and the replay
+    publishes it: a trade without an id or a side is not a trade the platform can use.
+    """
 
     exchange: str
     symbol: str
@@ -27,6 +34,8 @@ class TradeTick:
     def __post_init__(self) -> None:
         if not self.trade_id:
             raise InvalidInput("trade without an id")
+        if len(self.trade_id) > MAX_TRADE_ID_LENGTH:
+            raise InvalidInput(f"trade id longer than {MAX_TRADE_ID_LENGTH}: {self.trade_id!r}")
         if self.ts_event < 0:
             raise InvalidInput(f"trade {self.trade_id}: negative time {self.ts_event}")
         if not isinstance(self.side, Side):

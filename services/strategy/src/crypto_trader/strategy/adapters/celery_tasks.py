@@ -3,8 +3,8 @@
 Clients queue work with ``send_task(STRATEGY_BACKTEST_TASK, args=[strategy, params, candles,
 options], queue=backtest_queue(infra))`` on a Celery app whose broker and result backend are
 ``infra.redis_url``. ``candles`` is one market's rows, or ``{symbol: rows}`` for several symbols
-backtested in one account (rows aligned on time). ``BACKTEST_TASK`` (the exact-decimal long-only
-SMA cross) stays for older clients.
+backtested in one account (rows aligned on time). ``BACKTEST_TASK`` (the long-only SMA cross
+with its fills as decimal strings) stays for older clients; both run the backtesting engine.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from celery import Celery
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import decimal_str, to_decimal, validate_symbol
 from crypto_trader.common.settings import InfraSettings
-from crypto_trader.strategy.domain.backtest import BacktestResult, Bar, backtest_sma_cross
 from crypto_trader.strategy.domain.backtesting import (
     PortfolioResult,
     Trade,
@@ -27,6 +26,7 @@ from crypto_trader.strategy.domain.backtesting import (
 from crypto_trader.strategy.domain.backtesting.request import (
     config_from_options,
     frame_from_rows,
+    result_to_fills_json,
     result_to_json,
     run_requested_backtest,
 )
@@ -34,8 +34,6 @@ from crypto_trader.strategy.domain.framework import create_strategy
 
 BACKTEST_TASK = "strategy.backtest_sma_cross"
 STRATEGY_BACKTEST_TASK = "strategy.backtest"
-# Progress is stored in Redis about a hundred times per backtest, not once per candle.
-_PROGRESS_REPORTS = 100
 
 
 class ProgressReporter(Protocol):
@@ -172,63 +170,25 @@ def _trade(trade: Trade) -> dict[str, Any]:
 
 def backtest_sma_cross_task(
     task: ProgressReporter,
-    candles: Sequence[Sequence[str]],
+    candles: Sequence[Sequence[object]],
     fast: int,
     slow: int,
     fee: str,
     cash: str,
 ) -> dict[str, Any]:
-    """Backtest the long-only SMA cross on ``[open_ms, open, high, low, close, volume]`` rows."""
-    bars = [_bar(index, row) for index, row in enumerate(candles)]
-    every = max(1, len(bars) // _PROGRESS_REPORTS)
+    """Backtest the long-only SMA cross on ``[open_ms, open, high, low, close, volume]`` rows.
+
+    The engine's ``sma_cross``, all in, market orders at the next open; the result lists the
+    fills with amounts as decimal strings (the task's result since before the engine).
+    """
 
     def report(done: int, total: int) -> None:
         task.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
-    result = backtest_sma_cross(
-        bars,
-        int(fast),
-        int(slow),
-        fee_rate=to_decimal(fee, field="fee"),
-        cash=to_decimal(cash, field="cash"),
-        on_progress=report,
-        progress_every=every,
-    )
-    return result_to_dict(result)
-
-
-def _bar(index: int, row: Sequence[str]) -> Bar:
-    if len(row) != 6:
-        raise InvalidInput(f"candle {index} must be [open_ms, open, high, low, close, volume]")
-    try:
-        open_time_ms = int(row[0])
-    except (TypeError, ValueError):
-        raise InvalidInput(f"candle {index}: open time {row[0]!r} is not an integer") from None
-    return Bar(
-        open_time_ms=open_time_ms,
-        open=to_decimal(row[1], field=f"candle {index} open"),
-        close=to_decimal(row[4], field=f"candle {index} close"),
-    )
-
-
-def result_to_dict(result: BacktestResult) -> dict[str, Any]:
-    """Encode a backtest result for JSON, with decimals as strings."""
-    return {
-        "initial_cash": decimal_str(result.initial_cash),
-        "final_equity": decimal_str(result.final_equity),
-        "cash": decimal_str(result.cash),
-        "position": decimal_str(result.position),
-        "fees_paid": decimal_str(result.fees_paid),
-        "candles": result.candles,
-        "trades": [
-            {
-                "side": fill.side.value,
-                "open_time_ms": fill.open_time_ms,
-                "price": decimal_str(fill.price),
-                "quantity": decimal_str(fill.quantity),
-                "fee": decimal_str(fill.fee),
-                "signal_index": fill.signal_index,
-            }
-            for fill in result.fills
-        ],
+    options = {
+        "fee": decimal_str(to_decimal(fee, field="fee")),
+        "cash": decimal_str(to_decimal(cash, field="cash")),
     }
+    params = {"fast": fast, "slow": slow}
+    result = run_requested_backtest("sma_cross", params, candles, options, report)
+    return result_to_fills_json(result)

@@ -15,7 +15,12 @@ from crypto_trader.contracts.strategy.v1 import strategy_service_pb2, strategy_s
 from crypto_trader.strategy.domain.framework import BaseStrategy, Parameter
 from crypto_trader.strategy.domain.instance import InstanceStatus
 from crypto_trader.strategy.domain.registry import StrategyEntry, StrategyRegistry
-from crypto_trader.strategy.domain.schedule import DAY_NAMES, EntryBudget, Schedule, allows_entry
+from crypto_trader.strategy.domain.schedule import (
+    DAY_NAMES,
+    Schedule,
+    ScheduleState,
+    schedule_state,
+)
 from crypto_trader.strategy.ports import InstanceRepository
 
 pb = strategy_service_pb2
@@ -95,7 +100,7 @@ def _instance(status: InstanceStatus, running: set[str], now_ms: int) -> pb.Stra
         signals_emitted=progress.signals_emitted,
         last_candle_open_time_ms=last or 0,
         schedule=_schedule(spec.schedule),
-        schedule_state=_schedule_state(spec.schedule, budget, checked_at),
+        schedule_state=_SCHEDULE_STATES[schedule_state(spec.schedule, budget, checked_at)],
         schedule_checked_at_ms=checked_at,
         entries_today=budget.entries,
     )
@@ -113,21 +118,14 @@ def _schedule(schedule: Schedule) -> pb.InstanceSchedule:
     )
 
 
-def _schedule_state(schedule: Schedule, budget: EntryBudget, time_ms: int) -> pb.ScheduleState:
-    if schedule.start_ms is not None and time_ms < schedule.start_ms:
-        return pb.SCHEDULE_STATE_NOT_STARTED
-    if schedule.stop_ms is not None and time_ms >= schedule.stop_ms:
-        return pb.SCHEDULE_STATE_ENDED
-    if not schedule.is_active(time_ms):
-        # Start and stop passed, so the weekday or the hour is what keeps it out.
-        weekday_only = Schedule(active_days=schedule.active_days)
-        if not weekday_only.is_active(time_ms):
-            return pb.SCHEDULE_STATE_OUTSIDE_DAYS
-        return pb.SCHEDULE_STATE_OUTSIDE_HOURS
-    # ``allows_entry`` is the runner's own rule, so the status cannot disagree with it.
-    if not allows_entry(schedule, budget, time_ms):
-        return pb.SCHEDULE_STATE_DAILY_LIMIT_REACHED
-    return pb.SCHEDULE_STATE_ACTIVE
+_SCHEDULE_STATES = {
+    ScheduleState.ACTIVE: pb.SCHEDULE_STATE_ACTIVE,
+    ScheduleState.NOT_STARTED: pb.SCHEDULE_STATE_NOT_STARTED,
+    ScheduleState.ENDED: pb.SCHEDULE_STATE_ENDED,
+    ScheduleState.OUTSIDE_DAYS: pb.SCHEDULE_STATE_OUTSIDE_DAYS,
+    ScheduleState.OUTSIDE_HOURS: pb.SCHEDULE_STATE_OUTSIDE_HOURS,
+    ScheduleState.DAILY_LIMIT_REACHED: pb.SCHEDULE_STATE_DAILY_LIMIT_REACHED,
+}
 
 
 def _text(value: object) -> str:

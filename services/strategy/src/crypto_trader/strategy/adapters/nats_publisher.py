@@ -8,19 +8,21 @@ from crypto_trader.common import subjects
 from crypto_trader.common.bus import NatsBus
 from crypto_trader.common.metrics import EVENTS_PUBLISHED
 from crypto_trader.common.model import decimal_str
-from crypto_trader.common.protective_exit import NO_HINTS, ExitHints
 from crypto_trader.contracts.strategy.v1 import signals_pb2
+from crypto_trader.strategy.domain.framework import SignalAction
 from crypto_trader.strategy.domain.instance import Signal
-from crypto_trader.strategy.domain.sma_cross import SignalAction
 
 _ACTIONS = {
     SignalAction.ENTER_LONG: signals_pb2.SIGNAL_ACTION_ENTER_LONG,
     SignalAction.EXIT_LONG: signals_pb2.SIGNAL_ACTION_EXIT_LONG,
+    SignalAction.ENTER_SHORT: signals_pb2.SIGNAL_ACTION_ENTER_SHORT,
+    SignalAction.EXIT_SHORT: signals_pb2.SIGNAL_ACTION_EXIT_SHORT,
 }
 
 
-def signal_to_proto(signal: Signal, hints: ExitHints = NO_HINTS) -> signals_pb2.SignalGenerated:
+def signal_to_proto(signal: Signal) -> signals_pb2.SignalGenerated:
     """Encode a signal with its exit hints (prices; empty when not set)."""
+    hints = signal.hints
     return signals_pb2.SignalGenerated(
         event_id=signal.signal_id,
         ts_event=signal.ts_event,
@@ -51,9 +53,7 @@ class NatsSignalPublisher:
         self._bus = bus
         self._root = root
 
-    async def publish(self, signal: Signal, *, hints: ExitHints = NO_HINTS) -> None:
+    async def publish(self, signal: Signal) -> None:
         subject = subjects.signals(self._root, signal.account)
-        await self._bus.publish_durable(
-            subject, signal_to_proto(signal, hints), msg_id=signal.signal_id
-        )
+        await self._bus.publish_durable(subject, signal_to_proto(signal), msg_id=signal.signal_id)
         EVENTS_PUBLISHED.labels(service="strategy", kind="signal").inc()

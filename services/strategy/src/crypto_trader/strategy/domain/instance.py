@@ -9,9 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from crypto_trader.common.ids import stable_id
+from crypto_trader.common.model import Side
+from crypto_trader.common.protective_exit import NO_HINTS, ExitHints, hints_from_strategy
 from crypto_trader.strategy.domain.framework.base import ParameterValue
+from crypto_trader.strategy.domain.framework.base import Signal as StrategySignal
+from crypto_trader.strategy.domain.framework.signal_action import SignalAction, signal_actions
 from crypto_trader.strategy.domain.schedule import EntryBudget, Schedule
-from crypto_trader.strategy.domain.sma_cross import SignalAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +88,16 @@ class InstanceProgress:
         self,
         open_time_ms: int,
         *,
-        emitted: bool,
+        emitted: int,
         budget: EntryBudget | None = None,
         strategy_state: dict[str, Any] | None = None,
     ) -> InstanceProgress:
-        """Return the progress once a candle has been processed."""
+        """Return the progress once a candle has been processed that emitted ``emitted`` signals."""
         return replace(
             self,
             last_candle_open_time_ms=open_time_ms,
             candles_seen=self.candles_seen + 1,
-            signals_emitted=self.signals_emitted + int(emitted),
+            signals_emitted=self.signals_emitted + emitted,
             budget=self.budget if budget is None else budget,
             strategy_state=strategy_state,
         )
@@ -110,7 +113,7 @@ class InstanceStatus:
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """A decision of a strategy instance on one closed candle."""
+    """One action of a strategy instance on one closed candle, with an entry's exit hints."""
 
     signal_id: str
     instance_id: str
@@ -124,8 +127,45 @@ class Signal:
     candle_open_time_ms: int
     ts_event: int
     ts_init: int
+    hints: ExitHints = NO_HINTS
 
 
 def signal_id(instance_id: str, candle_open_time_ms: int, action: SignalAction) -> str:
-    """Return the id of a signal: the same instance, candle and action always give the same id."""
+    """Return the id of a signal: the same instance, candle and action always give the same id
+    (so the exit and the entry of a reversal have different ids)."""
     return stable_id("signal", instance_id, candle_open_time_ms, action.value)
+
+
+def entry_hints(
+    decided: StrategySignal, action: SignalAction, reference_price: Decimal
+) -> ExitHints:
+    """Return the wire exit hints of an action: an entry keeps the strategy's prices and has its
+    trailing fraction priced from ``reference_price`` (``common.protective_exit``); an exit has
+    none.
+
+    Raises
+    ------
+    InvalidInput
+        When the strategy gave a hint that is not a positive number (or a trail of 1 or more).
+    """
+    if not action.enters:
+        return NO_HINTS
+    return hints_from_strategy(
+        Side.BUY if action.long else Side.SELL,
+        reference_price,
+        stop_loss=decided.stop_loss,
+        take_profit=decided.take_profit,
+        trailing_fraction=decided.trailing_stop,
+    )
+
+
+def planned_actions(
+    decided: StrategySignal | None, reference_price: Decimal
+) -> tuple[tuple[SignalAction, ExitHints], ...]:
+    """Return what a strategy's signal asks for, exits first, each with its wire exit hints."""
+    if decided is None:
+        return ()
+    return tuple(
+        (action, entry_hints(decided, action, reference_price))
+        for action in signal_actions(decided)
+    )

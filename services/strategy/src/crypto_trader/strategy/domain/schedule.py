@@ -3,11 +3,13 @@
 The schedule is checked against the CANDLE's time (its close, ``open_time_ms + timeframe``), not
 the wall clock: a replay publishes old candles, and a live candle's close is "now" anyway, so the
 same candles always give the same signals. The schedule gates ENTRIES only; exits always pass so a
-position opened in the window can still be closed outside it. Indicators see every candle.
+position opened in the window can still be closed outside it; short entries count as entries.
+Indicators see every candle.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -113,3 +115,31 @@ def allows_entry(schedule: Schedule, budget: EntryBudget, time_ms: int) -> bool:
         return False
     limit = schedule.max_trades_per_day
     return limit is None or budget.on(time_ms).entries < limit
+
+
+class ScheduleState(enum.StrEnum):
+    """Whether an instance may enter now, or what keeps it out."""
+
+    ACTIVE = "active"
+    NOT_STARTED = "not_started"
+    ENDED = "ended"
+    OUTSIDE_DAYS = "outside_days"
+    OUTSIDE_HOURS = "outside_hours"
+    DAILY_LIMIT_REACHED = "daily_limit_reached"
+
+
+def schedule_state(schedule: Schedule, budget: EntryBudget, time_ms: int) -> ScheduleState:
+    """Return whether an entry at ``time_ms`` may pass, or the first rule that refuses it."""
+    if schedule.start_ms is not None and time_ms < schedule.start_ms:
+        return ScheduleState.NOT_STARTED
+    if schedule.stop_ms is not None and time_ms >= schedule.stop_ms:
+        return ScheduleState.ENDED
+    if not schedule.is_active(time_ms):
+        # Start and stop passed, so the weekday or the hour is what keeps it out.
+        if not Schedule(active_days=schedule.active_days).is_active(time_ms):
+            return ScheduleState.OUTSIDE_DAYS
+        return ScheduleState.OUTSIDE_HOURS
+    # ``allows_entry`` is the runner's own rule, so the state cannot disagree with it.
+    if not allows_entry(schedule, budget, time_ms):
+        return ScheduleState.DAILY_LIMIT_REACHED
+    return ScheduleState.ACTIVE

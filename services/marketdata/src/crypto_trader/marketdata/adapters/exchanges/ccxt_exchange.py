@@ -11,14 +11,10 @@ from typing import Any, TypeVar
 
 from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import InvalidInput, RetryableError
-from crypto_trader.common.model import Candle, Side, Timeframe
+from crypto_trader.common.model import Candle, Timeframe
 from crypto_trader.marketdata.adapters.exchanges.profile import profile_for
-from crypto_trader.marketdata.adapters.exchanges.record import (
-    MarketRules,
-    OrderBook,
-    Ticker,
-    Trade,
-)
+from crypto_trader.marketdata.adapters.exchanges.record import MarketRules, OrderBook, Ticker
+from crypto_trader.marketdata.domain.trade import TradeTick, parse_side
 from crypto_trader.marketdata.feed import CandleBatch
 
 log = logging.getLogger(__name__)
@@ -199,10 +195,10 @@ class CcxtExchange:
 
     async def fetch_trades(
         self, symbol: str, *, since_ms: int | None = None, limit: int | None = None
-    ) -> list[Trade]:
-        """Fetch recent public trades, oldest first."""
+    ) -> list[TradeTick]:
+        """Fetch recent public trades, oldest first (a trade without id or side is skipped)."""
         raw = await self._call("fetchTrades", self._client.fetch_trades(symbol, since_ms, limit))
-        return [self._trade(item) for item in raw]
+        return self._trades(raw)
 
     async def fetch_order_book(self, symbol: str, *, limit: int | None = None) -> OrderBook:
         """Fetch the order book (best levels first on both sides)."""
@@ -281,14 +277,24 @@ class CcxtExchange:
             asks=tuple(self._level(level) for level in raw["asks"]),
         )
 
-    def _trade(self, raw: dict[str, Any]) -> Trade:
-        side = raw.get("side")
-        return Trade(
+    def _trades(self, raw: Iterable[dict[str, Any]]) -> list[TradeTick]:
+        # The store keys trades by id and the event carries the taker's side: a trade without
+        # either cannot be kept or replayed, so it is skipped and logged like a bad candle row.
+        trades = []
+        for item in raw:
+            try:
+                trades.append(self._trade(item))
+            except (InvalidInput, ArithmeticError, KeyError, TypeError, ValueError) as error:
+                log.warning("skipped %s trade %s: %s", self.exchange_id, item.get("id"), error)
+        return trades
+
+    def _trade(self, raw: dict[str, Any]) -> TradeTick:
+        return TradeTick(
             exchange=self.exchange_id,
             symbol=raw["symbol"],
-            trade_id=None if raw.get("id") is None else str(raw["id"]),
+            trade_id="" if raw.get("id") is None else str(raw["id"]),
             ts_event=int(raw["timestamp"]),
-            side=Side(side) if side in ("buy", "sell") else None,
+            side=parse_side(raw.get("side")),
             price=_required(raw.get("price"), "trade price"),
             amount=_required(raw.get("amount"), "trade amount"),
         )

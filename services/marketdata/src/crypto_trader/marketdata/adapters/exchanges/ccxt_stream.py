@@ -11,7 +11,8 @@ from typing import Any
 from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.model import Timeframe
 from crypto_trader.marketdata.adapters.exchanges.ccxt_exchange import CcxtExchange, split_candles
-from crypto_trader.marketdata.adapters.exchanges.record import OrderBook, Ticker, Trade
+from crypto_trader.marketdata.adapters.exchanges.record import OrderBook, Ticker
+from crypto_trader.marketdata.domain.trade import TradeTick
 from crypto_trader.marketdata.feed import CandleBatch
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,10 @@ class CcxtStreamExchange(CcxtExchange):
         # The forming candle only when an update brought it: a repeat would tell nothing new.
         return batch if heard else CandleBatch(batch.closed)
 
-    async def watch_trades(self, symbol: str) -> list[Trade]:
-        """Wait for the next public trades of the market, oldest first."""
+    async def watch_trades(self, symbol: str) -> list[TradeTick]:
+        """Wait for the next public trades of the market, oldest first (as ``fetch_trades``)."""
         raw = await self._call("watchTrades", self._client.watch_trades(symbol))
-        return [self._trade(item) for item in raw]
+        return self._trades(raw)
 
     async def watch_ticker(self, symbol: str) -> Ticker:
         """Wait for the market's next ticker update."""

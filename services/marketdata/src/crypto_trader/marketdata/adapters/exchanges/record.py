@@ -1,11 +1,12 @@
-"""Exchange data as exact-decimal value types: market rules, ticker, trade, order book."""
+"""Exchange data as exact-decimal value types: market rules, ticker, order book.
+
+Public trades are the domain's ``TradeTick``: the adapters return the type the store keeps.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
-from crypto_trader.common.model import Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +38,6 @@ class Ticker:
     ask: Decimal | None
     last: Decimal | None
     base_volume: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One public trade."""
-
-    exchange: str
-    symbol: str
-    trade_id: str | None
-    ts_event: int
-    side: Side | None
-    price: Decimal
-    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from crypto_trader.common.model import Timeframe
+from crypto_trader.marketdata.adapters.exchanges.stand_in_books import StandInBook
 
 # One candle series shared by every stand-in: two providers serving it agree on every candle.
 SERIES_START_MS = 1_700_000_040_000 - 1_700_000_040_000 % 3_600_000  # a whole hour
@@ -31,6 +32,7 @@ class StandInState(Protocol):
     """What an answer may read from the stand-in serving it."""
 
     timeframe: str
+    book: StandInBook
 
     def server_now_ms(self) -> int:
         """Return the exchange's own clock."""
@@ -148,11 +150,13 @@ def _binance_trades(server: StandInState, _query: Mapping[str, str]) -> Any:
     ]  # fmt: skip
 
 
-def _binance_depth(_server: StandInState, _query: Mapping[str, str]) -> Any:
+def _binance_depth(server: StandInState, _query: Mapping[str, str]) -> Any:
+    # The snapshot a websocket client merges the diff stream onto (see StandInBook).
+    book = server.book
     return {
-        "lastUpdateId": 1027024,
-        "bids": [["30010.40000000", "1.50000000"], ["30010.30000000", "2.00000000"]],
-        "asks": [["30010.60000000", "0.75000000"], ["30010.70000000", "3.00000000"]],
+        "lastUpdateId": book.update_id,
+        "bids": [list(level) for level in book.levels("bids")],
+        "asks": [list(level) for level in book.levels("asks")],
     }
 
 

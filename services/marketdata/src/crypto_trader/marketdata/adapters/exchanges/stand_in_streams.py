@@ -8,6 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto_trader.common.model import Side, Timeframe
+from crypto_trader.marketdata.adapters.exchanges.stand_in_books import (
+    BYBIT_BOOK_TOPIC,
+    BookUpdate,
+    StandInBook,
+    binance_depth_update,
+    bybit_book_delta,
+    bybit_book_snapshot,
+    okx_book_snapshot,
+    okx_book_update,
+)
 
 Row = tuple[int, str, str, str, str, str]
 
@@ -29,6 +39,8 @@ class StreamDialect:
 
     ``answer`` takes a client's text frame and the connection's topic set (which it updates on a
     subscribe) and returns the frames to send back. The other functions build one data frame.
+    ``book_snapshot`` is the depth snapshot the exchange pushes right after a book subscription;
+    None where clients fetch it over REST (Binance), which serves the same ``StandInBook``.
     """
 
     answer: Callable[[str, set[str]], list[Any]]
@@ -38,6 +50,9 @@ class StreamDialect:
     trade: Callable[[StreamTrade, int], Any]
     ticker_topic: str
     ticker: Callable[[Row, int], Any]
+    book_topic: str
+    book_update: Callable[[BookUpdate, StandInBook, int], Any]
+    book_snapshot: Callable[[StandInBook, int], Any] | None = None
 
 
 # ----------------------------------------------------------------------------- binance (spot /ws)
@@ -295,6 +310,8 @@ STREAM_DIALECTS: Mapping[str, StreamDialect] = {
         _binance_trade,
         "btcusdt@ticker",
         _binance_ticker,
+        "btcusdt@depth@100ms",
+        binance_depth_update,
     ),
     "bybit": StreamDialect(
         _bybit_answer,
@@ -304,6 +321,9 @@ STREAM_DIALECTS: Mapping[str, StreamDialect] = {
         _bybit_trade,
         "tickers.BTCUSDT",
         _bybit_ticker,
+        BYBIT_BOOK_TOPIC,
+        bybit_book_delta,
+        bybit_book_snapshot,
     ),
     "okx": StreamDialect(
         _okx_answer,
@@ -313,5 +333,8 @@ STREAM_DIALECTS: Mapping[str, StreamDialect] = {
         _okx_trade,
         "tickers:BTC-USDT",
         _okx_ticker,
+        "books:BTC-USDT",
+        okx_book_update,
+        okx_book_snapshot,
     ),
 }

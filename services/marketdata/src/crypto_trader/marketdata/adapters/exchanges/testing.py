@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from crypto_trader.common.model import Timeframe
+from crypto_trader.marketdata.adapters.exchanges.stand_in_books import Level, StandInBook
 from crypto_trader.marketdata.adapters.exchanges.stand_in_responses import (
     PATH_ROUTES,
     ROUTES,
@@ -21,6 +22,7 @@ from crypto_trader.marketdata.adapters.exchanges.stand_in_responses import (
 )
 from crypto_trader.marketdata.adapters.exchanges.stand_in_streams import (
     STREAM_DIALECTS,
+    StreamDialect,
     StreamTrade,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "ROUTES",
     "SERIES_START_MS",
     "STAND_IN_MARKETS",
+    "StandInBook",
     "StandInExchange",
     "StreamTrade",
     "partial_row",
@@ -57,7 +60,9 @@ class StandInExchange:
     fail with that HTTP status (429, 503, ...) until cleared, websocket handshakes included;
     ``requests`` records the path and query string of every request received. Websocket clients
     subscribe as on the real exchange (Binance, Bybit, OKX); the test pushes each stream message
-    (``push_candle``, ``push_trade``, ``push_ticker``) and can drop every connection.
+    (``push_candle``, ``push_trade``, ``push_ticker``, ``push_book_update``) and can drop every
+    connection. ``book`` is the market's order book: the REST depth snapshot (Binance) and the
+    depth snapshot pushed on a book subscription (Bybit, OKX) show it as it is at that moment.
     """
 
     exchange_id: str
@@ -68,6 +73,7 @@ class StandInExchange:
     # Per-path answers replacing the built-in ones (recorded exchange bodies, extra markets).
     overrides: dict[str, Route] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    book: StandInBook = field(default_factory=StandInBook)
     unknown: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _sockets: list[_Socket] = field(default_factory=list)
@@ -136,6 +142,22 @@ class StandInExchange:
         message = dialect.ticker(self.rows()[-1], self.server_now_ms())
         return await self._push(dialect.ticker_topic, message)
 
+    def book_topic(self) -> str:
+        """Return the exchange's depth topic of the stand-in market."""
+        return STREAM_DIALECTS[self.exchange_id].book_topic
+
+    async def push_book_update(
+        self, *, bids: list[Level] | None = None, asks: list[Level] | None = None, skip_ids: int = 0
+    ) -> int:
+        """Change the book (amount "0" removes a level) and push the diff; return the reach.
+
+        ``skip_ids`` numbers the update as if messages before it were lost.
+        """
+        dialect = STREAM_DIALECTS[self.exchange_id]
+        update = self.book.apply(bids or [], asks or [], skip_ids=skip_ids)
+        message = dialect.book_update(update, self.book, self.server_now_ms())
+        return await self._push(dialect.book_topic, message)
+
     async def drop_websockets(self) -> None:
         """Close every websocket connection, as an exchange restarting its gateway does."""
         for socket in list(self._sockets):
@@ -159,12 +181,21 @@ class StandInExchange:
         try:
             async for frame in ws:
                 if frame.type == WSMsgType.TEXT:
+                    had_book = dialect.book_topic in socket.topics
                     for answer in dialect.answer(frame.data, socket.topics):
                         text = answer if isinstance(answer, str) else json.dumps(answer)
                         await ws.send_str(text)
+                    if not had_book and dialect.book_topic in socket.topics:
+                        await self._send_book_snapshot(socket, dialect)
         finally:
             self._sockets.remove(socket)
         return ws
+
+    async def _send_book_snapshot(self, socket: _Socket, dialect: StreamDialect) -> None:
+        # As the exchange does: the book's snapshot follows the subscription (unless it is REST's).
+        if dialect.book_snapshot is not None:
+            snapshot = dialect.book_snapshot(self.book, self.server_now_ms())
+            await socket.ws.send_str(json.dumps(snapshot))
 
     # ------------------------------------------------------------------------------- REST
 

@@ -55,6 +55,7 @@ from crypto_trader.strategy.domain.backtesting.account import (
     decide,
 )
 from crypto_trader.strategy.domain.backtesting.costs import FixedSlippage
+from crypto_trader.strategy.domain.backtesting.metrics import compiled_curve_stats
 from crypto_trader.strategy.domain.backtesting.orders import NO_BRACKET, Bracket, Holding
 from crypto_trader.strategy.domain.backtesting.result import BacktestResult, build_result
 from crypto_trader.strategy.domain.backtesting.trade_log import TradeColumns, TradeLog
@@ -191,7 +192,8 @@ def simulate(
     With resting orders (limit/stop entries, stop-loss, take-profit, trailing stops, or hints in
     the signals) every candle is visited instead, with the same account code as the event path.
     Otherwise, with fixed-bps slippage and numba installed (and ``compiled``), a compiled kernel
-    does the loop with the same float operations, so the result is the same.
+    does the loop with the same float operations, so the result is the same. Every path
+    reports ``on_progress(done, total)`` in candles and ends with ``done == total``.
     """
     account = Account(config)
     if config.needs_bars or hint_arrays(signals) is not None:
@@ -210,6 +212,8 @@ def simulate(
     times = frame.open_time_ms
     step = max(1, len(active) // 100)
     for done, index in enumerate(active.tolist(), start=1):
+        if on_progress is not None and done % step == 0:
+            on_progress(index + 1, count)
         signal = signals.at(index)
         if signal is not None:
             decision = decide(account.position, signal)
@@ -227,15 +231,13 @@ def simulate(
                 fill_bars.append(fill)
                 cash_after.append(account.cash)
                 position_after.append(account.position)
-        if on_progress is not None and done % step == 0:
-            on_progress(done, len(active))
     # Cash and position are constant between fills: index them by the number of fills so far.
     segment = np.searchsorted(np.asarray(fill_bars, dtype=np.int64), np.arange(count), "right")
     cash = np.asarray(cash_after)[segment]
     position = np.asarray(position_after)[segment]
     equity = cash + position * frame.close
     if on_progress is not None:
-        on_progress(len(active), len(active))
+        on_progress(count, count)
     return _result(strategy, account, frame.open_time_ms, equity, position)
 
 
@@ -247,7 +249,8 @@ def _simulate_compiled(
     slippage: FixedSlippage,
     on_progress: ProgressCallback | None,
 ) -> BacktestResult:
-    # Market orders only: the compiled kernel does the Python loop's float operations in order.
+    # Market orders only: the compiled kernel does the Python loop's float operations in order,
+    # and measures the equity curve's statistics as it writes the curve.
     sizing = config.position_sizing
     (
         equity,
@@ -268,7 +271,9 @@ def _simulate_compiled(
         entry_price,
         entry_fee,
         held_bars,
+        curve,
     ) = kernel.fill_market(
+        np.ascontiguousarray(frame.open_time_ms, dtype=np.int64),
         np.ascontiguousarray(frame.open, dtype=np.float64),
         np.ascontiguousarray(frame.close, dtype=np.float64),
         np.ascontiguousarray(signals.enter_long, dtype=np.bool_),
@@ -309,9 +314,7 @@ def _simulate_compiled(
             float(entry_fee),
         )
     if on_progress is not None:
-        active = signals.active()
-        done = int(np.count_nonzero(active < len(frame) - 1))
-        on_progress(done, done)
+        on_progress(len(frame), len(frame))
     return build_result(
         strategy,
         config,
@@ -321,6 +324,7 @@ def _simulate_compiled(
         open_position,
         (float(cash), float(fees_paid), int(fills)),
         int(held_bars),
+        compiled_curve_stats(curve, times),
     )
 
 

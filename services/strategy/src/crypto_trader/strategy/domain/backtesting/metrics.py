@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from crypto_trader.strategy.domain.backtesting import curve_kernel
+from crypto_trader.strategy.domain.backtesting import kernel
 from crypto_trader.strategy.domain.backtesting.account import Trade
 from crypto_trader.strategy.domain.backtesting.trade_log import TradeLog
 from crypto_trader.strategy.domain.indicators.frame import FloatArray, IntArray
@@ -68,21 +68,29 @@ def curve_stats(
     """Compute the curve's statistics, in the compiled kernel when numba is installed.
 
     Returns are per bar, from ``initial_cash`` to the first close and then close to close. The
-    compiled and numpy results agree to rounding (see ``curve_kernel``).
+    compiled and numpy results agree to rounding (see ``kernel``).
     """
-    if compiled and curve_kernel.AVAILABLE:
-        (deepest, start, end, mean, deviation, downside, spacing) = curve_kernel.curve_stats(
+    if compiled and kernel.AVAILABLE:
+        raw = kernel.curve_stats(
             np.ascontiguousarray(equity, dtype=np.float64),
             np.ascontiguousarray(open_time_ms, dtype=np.int64),
             float(initial_cash),
         )
-        bars, duration_ms = _run_duration(int(start), int(end), open_time_ms)
-        if spacing < 0:
-            spacing = float(np.median(np.diff(open_time_ms)))
-        return CurveStats(
-            float(deepest), bars, duration_ms, mean, deviation, downside, float(spacing)
-        )
+        return compiled_curve_stats(raw, open_time_ms)
     return _numpy_curve_stats(equity, open_time_ms, initial_cash)
+
+
+def compiled_curve_stats(
+    raw: tuple[float, int, int, float, float, float, int], open_time_ms: IntArray
+) -> CurveStats:
+    """Turn the compiled kernel's curve statistics (``kernel.curve_stats``) into ``CurveStats``."""
+    deepest, start, end, mean, deviation, downside, spacing = raw
+    bars, duration_ms = _run_duration(int(start), int(end), open_time_ms)
+    # The kernel only checks that the candles are evenly spaced (-1: they are not).
+    median = float(spacing) if spacing >= 0 else float(np.median(np.diff(open_time_ms)))
+    return CurveStats(
+        float(deepest), bars, duration_ms, float(mean), float(deviation), float(downside), median
+    )
 
 
 def _numpy_curve_stats(

@@ -8,6 +8,7 @@ import numpy as np
 
 from crypto_trader.strategy.domain.backtesting.account import BacktestConfig, OpenPosition
 from crypto_trader.strategy.domain.backtesting.metrics import (
+    CurveStats,
     Metrics,
     compute_metrics,
     curve_stats,
@@ -82,11 +83,13 @@ def build_result(
     open_position: OpenPosition | None,
     totals: tuple[float, float, int],
     held_bars: int,
+    curve: CurveStats | None = None,
 ) -> BacktestResult:
     """Assemble a result and its metrics from the simulated curves and totals.
 
     ``totals`` is (cash, fees paid, fills); ``held_bars`` the number of candles that ended
-    with a position (for the exposure).
+    with a position (for the exposure); ``curve`` the equity curve's statistics when they
+    are already computed (the compiled fast path measures them while it fills).
     """
     cash, fees_paid, fills = totals
     exposure = held_bars / len(equity) if len(equity) else 0.0
@@ -109,6 +112,6 @@ def build_result(
             trades,
             fees_paid,
             config.initial_cash,
-            curve=curve_stats(equity, open_time_ms, config.initial_cash),
+            curve=curve or curve_stats(equity, open_time_ms, config.initial_cash),
         ),
     )

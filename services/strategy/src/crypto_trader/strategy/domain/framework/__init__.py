@@ -13,6 +13,7 @@ from crypto_trader.strategy.domain.framework.catalogue import (
     strategy_schemas,
 )
 from crypto_trader.strategy.domain.framework.moving_average_cross import EmaCross, SmaCross
+from crypto_trader.strategy.domain.framework.signal_action import SignalAction, signal_actions
 
 __all__ = [
     "BUILT_INS",
@@ -20,9 +21,11 @@ __all__ = [
     "EmaCross",
     "Parameter",
     "Signal",
+    "SignalAction",
     "SignalFrame",
     "SmaCross",
     "create_strategy",
+    "signal_actions",
     "strategy_class",
     "strategy_schemas",
 ]

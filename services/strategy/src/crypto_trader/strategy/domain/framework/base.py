@@ -91,9 +91,10 @@ class Parameter:
 class Signal:
     """What a strategy asks for after one closed candle.
 
-    An entry may carry exit hints, all absolute prices (None when not set): ``stop_loss`` (exit
-    when the price falls to it), ``take_profit`` (exit when the price reaches it) and
-    ``trailing_stop`` (a fraction: exit when the price falls that far below its high since entry).
+    An entry may carry exit hints (None when not set): ``stop_loss`` (a price: exit when the price
+    falls to it), ``take_profit`` (a price: exit when the price reaches it) and ``trailing_stop``
+    (a fraction: exit when the price falls that far below its high since entry); a short's hints
+    mirror a long's. ``signal_action.signal_actions`` says what a signal is traded as.
     """
 
     enter_long: bool = False

@@ -74,7 +74,8 @@ def _sma_crosses(close: np.ndarray, fast: int, slow: int) -> tuple[Any, Any]:
                 fast_average = fast_sum / fast
                 slow_average = slow_sum / slow
                 now = (fast_average > slow_average) - (fast_average < slow_average)
-            if index >= slow:
+            if now != previous and index >= slow:
+                # The arrays start False: only a change of sign can be a cross.
                 up[index] = previous <= 0 < now
                 down[index] = previous >= 0 > now
             previous = now
