@@ -14,8 +14,7 @@ from crypto_trader.common.model import Candle
 from crypto_trader.marketdata.adapters.candle_files import read_candle_file
 from crypto_trader.marketdata.adapters.candle_store import SqlAlchemyCandleStore
 from crypto_trader.marketdata.domain.gap_repair import OpenTimeRange, stored_holes
-from crypto_trader.marketdata.domain.market import MarketKey
-from crypto_trader.marketdata.feed import CandleBatch
+from crypto_trader.marketdata.domain.market import CandleBatch, MarketKey
 from crypto_trader.marketdata.importer import migrate_store
 from crypto_trader.marketdata.repair import RepairReport, plan_market_repair, repair_gaps
 from crypto_trader.marketdata.testing import START_MS, make_candles

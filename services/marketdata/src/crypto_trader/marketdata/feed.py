@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from crypto_trader.common.clock import Clock
@@ -14,17 +13,9 @@ from crypto_trader.common.errors import ConfigurationError, InvalidInput, Retrya
 from crypto_trader.common.metrics import PROVIDER_SWITCHES
 from crypto_trader.common.model import Candle
 from crypto_trader.marketdata.domain.failover import FailoverPolicy, ProviderSwitch
-from crypto_trader.marketdata.domain.market import MarketKey, floor_open_time
+from crypto_trader.marketdata.domain.market import CandleBatch, MarketKey, floor_open_time
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CandleBatch:
-    """Candles of one fetch: the closed ones oldest first, and the still-forming one apart."""
-
-    closed: tuple[Candle, ...]
-    forming: Candle | None = None
 
 
 class CandleSource(Protocol):

@@ -102,4 +102,3 @@ def unfilled_ranges(
         raise InvalidInput(f"timeframe length must be positive, got {timeframe_ms}")
     filled = {t for t in received_open_times if asked.start_ms <= t < asked.end_ms}
     return subtract_ranges([asked], (OpenTimeRange(t, t + timeframe_ms) for t in filled))
-

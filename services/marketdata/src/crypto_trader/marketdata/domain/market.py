@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crypto_trader.common.errors import InvalidInput
-from crypto_trader.common.model import Timeframe, validate_symbol
+from crypto_trader.common.model import Candle, Timeframe, validate_symbol
 
 # 1970-01-01 was a Thursday; exchanges open weekly candles on Mondays (1970-01-05).
 _WEEK_OFFSET_MS = 4 * 86_400_000
@@ -60,3 +60,11 @@ def floor_open_time(time_ms: int, timeframe_ms: int) -> int:
     """Return the open time of the candle that contains ``time_ms``."""
     offset = _offset_ms(timeframe_ms)
     return time_ms - (time_ms - offset) % timeframe_ms
+
+
+@dataclass(frozen=True, slots=True)
+class CandleBatch:
+    """Candles of one fetch: the closed ones oldest first, and the still-forming one apart."""
+
+    closed: tuple[Candle, ...]
+    forming: Candle | None = None

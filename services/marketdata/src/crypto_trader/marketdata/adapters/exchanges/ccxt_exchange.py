@@ -14,8 +14,8 @@ from crypto_trader.common.errors import InvalidInput, RetryableError
 from crypto_trader.common.model import Candle, Timeframe
 from crypto_trader.marketdata.adapters.exchanges.profile import profile_for
 from crypto_trader.marketdata.adapters.exchanges.record import MarketRules, OrderBook, Ticker
+from crypto_trader.marketdata.domain.market import CandleBatch
 from crypto_trader.marketdata.domain.trade import TradeTick, parse_side
-from crypto_trader.marketdata.feed import CandleBatch
 
 log = logging.getLogger(__name__)
 

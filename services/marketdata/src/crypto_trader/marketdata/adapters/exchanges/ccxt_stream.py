@@ -12,8 +12,8 @@ from crypto_trader.common.errors import RetryableError
 from crypto_trader.common.model import Timeframe
 from crypto_trader.marketdata.adapters.exchanges.ccxt_exchange import CcxtExchange, split_candles
 from crypto_trader.marketdata.adapters.exchanges.record import OrderBook, Ticker
+from crypto_trader.marketdata.domain.market import CandleBatch
 from crypto_trader.marketdata.domain.trade import TradeTick
-from crypto_trader.marketdata.feed import CandleBatch
 
 log = logging.getLogger(__name__)
 
