@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,39 +18,47 @@ from crypto_trader.cli.backtest import EXIT_USAGE, load_frame, parse_params
 from crypto_trader.common.clock import LiveClock
 from crypto_trader.common.errors import CryptoTraderError, InvalidInput
 from crypto_trader.common.settings import InfraSettings
+from crypto_trader.strategy.adapters.optimisation_store import store_run
 from crypto_trader.strategy.domain.backtesting import BacktestConfig
-from crypto_trader.strategy.domain.framework import BUILT_INS, BaseStrategy, strategy_class
+from crypto_trader.strategy.domain.framework import BUILT_INS
 from crypto_trader.strategy.domain.optimisation import (
     DEFAULT_GRID_CAP,
     OBJECTIVES,
     OptimisationRun,
-    ParameterValue,
     WalkForwardConfig,
-    build_search_space,
     rank_trials,
 )
-from crypto_trader.strategy.optimiser import OptimiseRequest, default_workers, optimise
+from crypto_trader.strategy.optimiser import (
+    LocalTrials,
+    OptimiseRequest,
+    TrialBackend,
+    default_workers,
+    optimise,
+    search_space_for,
+)
+
+BACKENDS = ("local", "celery")
 
 
-def _store_run(run: OptimisationRun, data_dir: Path) -> None:
-    from crypto_trader.common.database import make_engine
-    from crypto_trader.strategy.adapters.optimisation_store import SqlAlchemyOptimisationStore
-    from crypto_trader.strategy.adapters.repository import migrate_strategy_tables
+@contextmanager
+def _trial_backend(
+    name: str, workers: int, infra: InfraSettings, timeout: float
+) -> Iterator[TrialBackend]:
+    if name == "local":
+        yield LocalTrials(workers)
+        return
+    if name != "celery":
+        raise InvalidInput(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")
+    if not timeout > 0:
+        raise InvalidInput(f"--worker-timeout must be positive, got {timeout}")
+    from crypto_trader.strategy.adapters.celery_tasks import create_celery
+    from crypto_trader.strategy.adapters.celery_trials import CeleryTrials
 
-    engine = make_engine(InfraSettings(data_dir=data_dir.resolve()).database_url_for("strategy"))
+    app = create_celery(infra)
     try:
-        migrate_strategy_tables(engine)
-        SqlAlchemyOptimisationStore(engine).save(run)
+        yield CeleryTrials(app, infra, timeout=timeout)
     finally:
-        engine.dispose()
-
-
-def _fixed(strategy_type: type[BaseStrategy], raw: dict[str, str]) -> dict[str, ParameterValue]:
-    known = {parameter.name: parameter for parameter in strategy_type.parameters}
-    for name in raw:
-        if name not in known:
-            raise InvalidInput(f"unknown parameter {name!r}; known: {', '.join(known)}")
-    return {name: known[name].parse(value) for name, value in raw.items()}
+        app.close()
 
 
 def _params(params: Mapping[str, object] | None) -> str:
@@ -122,8 +131,21 @@ def optimise_command(
         bool, typer.Option("--anchored", help="In-sample windows all start at the first candle.")
     ] = False,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Processes (default: one per core).")
+        int | None, typer.Option("--workers", help="Local processes (default: one per core).")
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Where trials run: local processes, or celery (strategy workers on CT_REDIS_URL).",
+        ),
+    ] = "local",
+    worker_timeout: Annotated[
+        float,
+        typer.Option(
+            "--worker-timeout", help="Seconds to wait for a Celery worker to take trials."
+        ),
+    ] = 30.0,
     max_grid: Annotated[
         int, typer.Option("--max-grid", help="Refuse grids with more points.")
     ] = DEFAULT_GRID_CAP,
@@ -145,12 +167,7 @@ def optimise_command(
     console = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     try:
-        strategy_type = strategy_class(strategy)
-        space = build_search_space(
-            strategy_type.schema()["parameters"],  # type: ignore[arg-type]
-            param_range or [],
-            _fixed(strategy_type, parse_params(param or [])),
-        )
+        space = search_space_for(strategy, param_range or [], parse_params(param or []))
         request = OptimiseRequest(
             strategy=strategy,
             space=space,
@@ -166,15 +183,19 @@ def optimise_command(
             grid_cap=max_grid,
         )
         request.check()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        ) as progress:
+        infra = InfraSettings(data_dir=data_dir.resolve())
+        with (
+            _trial_backend(backend, request.workers, infra, worker_timeout) as trial_backend,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            ) as progress,
+        ):
             task = progress.add_task(f"reading {escape(data.name)}", total=None)
             frame = load_frame(data, exchange=exchange, symbol=symbol, timeframe=timeframe)
             progress.update(task, description=f"optimising on {len(frame)} candles")
@@ -182,9 +203,15 @@ def optimise_command(
             def report_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=max(total, 1))
 
-            run = optimise(frame, request, clock=LiveClock(), on_progress=report_progress)
+            run = optimise(
+                frame,
+                request,
+                clock=LiveClock(),
+                on_progress=report_progress,
+                backend=trial_backend,
+            )
             progress.update(task, description="storing the run")
-            _store_run(run, data_dir)
+            store_run(run, infra.database_url_for("strategy"))
             if output is not None:
                 output.write_text(json.dumps(run.as_dict(), indent=1, allow_nan=False))
     except (CryptoTraderError, OSError) as error:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from crypto_trader.common.clock import Clock
 from crypto_trader.common.errors import InvalidInput
@@ -27,6 +27,7 @@ from crypto_trader.strategy.domain.optimisation import (
     WindowResult,
     backtest_out_of_sample,
     best_trial,
+    build_search_space,
     check_objective,
     out_of_sample_metrics,
     run_trial,
@@ -37,6 +38,7 @@ from crypto_trader.strategy.domain.optimisation import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+TrialCallback = Callable[[Trial], None]
 # TPE asks this many trials before learning from them, whatever the worker count, so a seeded
 # run gives the same trials inline and in parallel.
 TPE_BATCH = 8
@@ -71,9 +73,47 @@ class OptimiseRequest:
             raise InvalidInput(f"workers must be >= 1, got {self.workers}")
 
 
+def search_space_for(
+    strategy: str, ranges: Sequence[str], fixed: Mapping[str, object] | None = None
+) -> SearchSpace:
+    """Build the space of ``NAME=LOW:HIGH[:STEP]`` ranges, the other parameters fixed at
+    ``fixed`` values (strings or numbers, checked against the strategy's schema).
+
+    Raises
+    ------
+    InvalidInput
+        On an unknown strategy or parameter, a bad range or a bad fixed value.
+    """
+    strategy_type = strategy_class(strategy)
+    known = {parameter.name: parameter for parameter in strategy_type.parameters}
+    for name in fixed or {}:
+        if name not in known:
+            raise InvalidInput(f"unknown parameter {name!r}; known: {', '.join(known)}")
+    values = {name: known[name].parse(value) for name, value in (fixed or {}).items()}
+    return build_search_space(
+        strategy_type.schema()["parameters"],  # type: ignore[arg-type]
+        ranges,
+        values,
+    )
+
+
 def default_workers() -> int:
     """Return one worker per core."""
     return os.cpu_count() or 1
+
+
+class TrialBackend(Protocol):
+    """Where trials run: local processes, or remote workers."""
+
+    def open(
+        self, frame: CandleFrame, config: BacktestConfig, objective: str
+    ) -> AbstractContextManager[TrialEvaluator]:
+        """Make the candles and config available to the evaluators; release them on exit."""
+        ...
+
+
+# Backtests a batch of tasks and yields their trials in task order (as each becomes known).
+TrialEvaluator = Callable[[Sequence[TrialTask]], Iterator[Trial]]
 
 
 # Worker-process state, set once per process by the pool initializer so each task ships only
@@ -94,19 +134,48 @@ def _run_in_worker(task: TrialTask) -> Trial:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LocalTrials:
+    """Run trials in this process (one worker) or in a pool of local processes."""
+
+    workers: int = 1
+
+    @contextmanager
+    def open(
+        self, frame: CandleFrame, config: BacktestConfig, objective: str
+    ) -> Iterator[TrialEvaluator]:
+        """Yield an evaluator over the candles; the process pool lives as long as the block."""
+        if self.workers == 1:
+            yield lambda tasks: (run_trial(task, frame, config, objective) for task in tasks)
+            return
+        with ProcessPoolExecutor(
+            max_workers=self.workers,
+            initializer=_init_worker,
+            initargs=(frame, config, objective),
+        ) as pool:
+
+            def evaluate(tasks: Sequence[TrialTask]) -> Iterator[Trial]:
+                # Chunks amortise the inter-process round trip (a trial takes a few
+                # milliseconds); four per worker keep the load balanced when costs differ.
+                chunk = max(1, len(tasks) // (4 * self.workers))
+                return pool.map(_run_in_worker, tasks, chunksize=chunk)
+
+            yield evaluate
+
+
 class _TrialRunner:
     def __init__(
         self,
-        frame: CandleFrame,
         request: OptimiseRequest,
-        pool: ProcessPoolExecutor | None,
+        evaluate: TrialEvaluator,
         on_progress: ProgressCallback | None,
+        on_trial: TrialCallback | None,
         total: int,
     ) -> None:
-        self._frame = frame
         self._request = request
-        self._pool = pool
+        self._evaluate = evaluate
         self._on_progress = on_progress
+        self._on_trial = on_trial
         self.total = total
         self.done = 0
         self.number = 0
@@ -119,42 +188,15 @@ class _TrialRunner:
         return task
 
     def run(self, tasks: Sequence[TrialTask]) -> list[Trial]:
-        request = self._request
-        results: Iterator[Trial]
-        if self._pool is None:
-            results = (
-                run_trial(task, self._frame, request.config, request.objective) for task in tasks
-            )
-        else:
-            # Chunks amortise the inter-process round trip (a trial takes a few milliseconds);
-            # four per worker keep the load balanced when trial costs differ.
-            chunk = max(1, len(tasks) // (4 * self._request.workers))
-            results = self._pool.map(_run_in_worker, tasks, chunksize=chunk)
         trials = []
-        for trial in results:
+        for trial in self._evaluate(tasks):
             trials.append(trial)
             self.done += 1
+            if self._on_trial is not None:
+                self._on_trial(trial)
             if self._on_progress is not None:
                 self._on_progress(self.done, self.total)
         return trials
-
-
-@contextmanager
-def _runner(
-    frame: CandleFrame,
-    request: OptimiseRequest,
-    on_progress: ProgressCallback | None,
-    total: int,
-) -> Iterator[_TrialRunner]:
-    if request.workers == 1:
-        yield _TrialRunner(frame, request, None, on_progress, total)
-        return
-    with ProcessPoolExecutor(
-        max_workers=request.workers,
-        initializer=_init_worker,
-        initargs=(frame, request.config, request.objective),
-    ) as pool:
-        yield _TrialRunner(frame, request, pool, on_progress, total)
 
 
 def _grid_search(
@@ -244,9 +286,14 @@ def optimise(
     clock: Clock,
     run_id: str | None = None,
     on_progress: ProgressCallback | None = None,
+    on_trial: TrialCallback | None = None,
+    backend: TrialBackend | None = None,
 ) -> OptimisationRun:
     """Search the parameter space on the candles (each walk-forward window in turn) and return the
     run: every trial, the best parameters and, with walk-forward, in- vs out-of-sample results.
+
+    Trials run on ``backend`` (default: ``request.workers`` local processes); every backend gives
+    the same run for the same request, since trials are pure and TPE asks in fixed batches.
 
     Raises
     ------
@@ -266,7 +313,9 @@ def optimise(
     skipped = 0
     results: list[WindowResult] = []
     parts = []
-    with _runner(frame, request, on_progress, total) as runner:
+    backend = backend or LocalTrials(request.workers)
+    with backend.open(frame, request.config, request.objective) as evaluate:
+        runner = _TrialRunner(request, evaluate, on_progress, on_trial, total)
         if not windows:
             trials, skipped = _search(runner, request, None, 0, len(frame))
             all_trials.extend(trials)

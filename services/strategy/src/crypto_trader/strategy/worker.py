@@ -1,6 +1,8 @@
 """Celery worker process of the strategy service: ``python -m crypto_trader.strategy.worker``.
 
-One task at a time (solo pool); SIGTERM lets the running task finish, then the worker exits.
+One task at a time (solo pool); SIGTERM lets the running task finish, then the worker exits. It
+takes backtests, optimisations and optimisation trial chunks; an optimisation sending its trials
+to Celery needs another worker to take them, since its own is busy running it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import ValidationError
 
 from crypto_trader.common import logging as ct_logging
 from crypto_trader.strategy.adapters.celery_tasks import backtest_queue, create_celery
+from crypto_trader.strategy.adapters.celery_trials import trials_queue
 from crypto_trader.strategy.settings import StrategySettings
 
 
@@ -30,7 +33,7 @@ def main() -> None:
         [
             "worker",
             f"--loglevel={infra.log_level}",
-            f"--queues={backtest_queue(infra)}",
+            f"--queues={backtest_queue(infra)},{trials_queue(infra)}",
             "--concurrency=1",
             "--pool=solo",
             f"--hostname=strategy-{os.getpid()}@{socket.gethostname()}",

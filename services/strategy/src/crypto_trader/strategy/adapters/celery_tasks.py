@@ -1,5 +1,8 @@
 """Celery entrypoints of the strategy service: backtests run by its worker, queued by others.
 
+The same app also runs optimisations (``celery_optimise``) and their trial chunks
+(``celery_trials``, on the separate ``trials_queue``).
+
 Clients queue work with ``send_task(STRATEGY_BACKTEST_TASK, args=[strategy, params, candles,
 options], queue=backtest_queue(infra))`` on a Celery app whose broker and result backend are
 ``infra.redis_url``. ``candles`` is one market's rows, or ``{symbol: rows}`` for several symbols
@@ -18,6 +21,8 @@ from celery import Celery
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import decimal_str, to_decimal, validate_symbol
 from crypto_trader.common.settings import InfraSettings
+from crypto_trader.strategy.adapters.celery_optimise import register_optimise_task
+from crypto_trader.strategy.adapters.celery_trials import register_trial_task
 from crypto_trader.strategy.domain.backtesting import (
     PortfolioResult,
     Trade,
@@ -70,6 +75,8 @@ def create_celery(infra: InfraSettings) -> Celery:
     )
     app.task(name=BACKTEST_TASK, bind=True)(backtest_sma_cross_task)
     app.task(name=STRATEGY_BACKTEST_TASK, bind=True)(backtest_strategy_task)
+    register_optimise_task(app, infra)
+    register_trial_task(app, infra)
     return app
 
 

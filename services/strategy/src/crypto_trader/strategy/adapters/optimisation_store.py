@@ -19,7 +19,9 @@ from sqlalchemy import (
     select,
 )
 
+from crypto_trader.common.database import make_engine
 from crypto_trader.common.errors import NotFound
+from crypto_trader.strategy.adapters.repository import migrate_strategy_tables
 from crypto_trader.strategy.domain.optimisation import OptimisationRun, Trial, WindowResult
 
 # Own metadata: these tables are created by revision 0003, not by the instance tables' module.
@@ -184,3 +186,13 @@ def _run(row: Any, trials: tuple[Trial, ...]) -> OptimisationRun:
         out_of_sample_metrics=_optional(row["out_of_sample_metrics"]),
         skipped=row["skipped"],
     )
+
+
+def store_run(run: OptimisationRun, database_url: str) -> None:
+    """Store a run in the strategy database at ``database_url``, migrating its tables first."""
+    engine = make_engine(database_url)
+    try:
+        migrate_strategy_tables(engine)
+        SqlAlchemyOptimisationStore(engine).save(run)
+    finally:
+        engine.dispose()
