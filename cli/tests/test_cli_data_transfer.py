@@ -201,3 +201,29 @@ def test_repair_gaps_reports_a_gap_the_exchange_lacks_once_and_then_skips_it(
     assert len(_gap_requests(server)) == asked_first
     times = [candle.open_time_ms for candle in _stored(tmp_path)]  # type: ignore[attr-defined]
     assert len(times) == len(set(times)) == 26
+
+
+def test_retry_outages_asks_again_for_a_remembered_gap_and_fills_it_once_the_exchange_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store_series_with_gaps(tmp_path)
+    lacking = StandInExchange(
+        "binance", lambda: NOW_MS, overrides={"/api/v3/klines": _klines_without_gap}
+    )
+    with _serving(lacking) as server:
+        monkeypatch.setenv("CT_MARKETDATA_EXCHANGE_API_BASE_URL", server.url)
+        remembered = _download(tmp_path, "--since", str(SERIES_START_MS), "--repair-gaps")
+    # Later the exchange publishes the missing candles (a late correction on its side).
+    with _serving(StandInExchange("binance", lambda: NOW_MS)) as server:
+        monkeypatch.setenv("CT_MARKETDATA_EXCHANGE_API_BASE_URL", server.url)
+        skipped = _download(tmp_path, "--since", str(SERIES_START_MS), "--repair-gaps")
+        asked_when_skipped = len(_gap_requests(server))
+        retried = _download(tmp_path, "--since", str(SERIES_START_MS), "--retry-outages")
+
+    assert remembered.exit_code == skipped.exit_code == retried.exit_code == 0
+    assert "known from an earlier run, not asked for" in skipped.output  # type: ignore[attr-defined]
+    assert asked_when_skipped == 0
+    assert "1 gaps (4 candles missing), 4 candles repaired" in retried.output  # type: ignore[attr-defined]
+    assert "no data" not in retried.output  # type: ignore[attr-defined]
+    times = [candle.open_time_ms for candle in _stored(tmp_path)]  # type: ignore[attr-defined]
+    assert times == [SERIES_START_MS + i * MINUTE for i in range(30)]

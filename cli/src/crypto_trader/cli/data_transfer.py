@@ -67,11 +67,13 @@ def download(
     console: Console,
     api_base_url: str | None = None,
     repair_gaps: bool = False,
+    retry_outages: bool = False,
 ) -> int:
     """Download closed candles of each market into the store, resuming after the last stored one.
 
     With ``repair_gaps`` the holes of the stored range from ``since`` on are fetched too; ranges
-    the exchange has no candles in are reported and remembered, so later runs skip them.
+    the exchange has no candles in are reported and remembered, so later runs skip them, unless
+    ``retry_outages`` forgets them first (an exchange may publish late corrections).
     Returns the exit code: 2 for bad arguments or an exchange that cannot be reached.
     """
     from crypto_trader.marketdata.domain.market import MarketKey
@@ -92,7 +94,8 @@ def download(
                 data_dir,
                 console,
                 api_base_url=api_base_url,
-                repair_gaps=repair_gaps,
+                repair_gaps=repair_gaps or retry_outages,
+                retry_outages=retry_outages,
             )
         )
     except RetryableError as error:
@@ -121,6 +124,7 @@ async def _download(
     *,
     api_base_url: str | None,
     repair_gaps: bool,
+    retry_outages: bool = False,
 ) -> tuple[dict[str, tuple[int, int | None]], list[RepairReport]]:
     from crypto_trader.marketdata.adapters.exchanges import CcxtExchange
     from crypto_trader.marketdata.importer import migrate_store
@@ -162,6 +166,8 @@ async def _download(
                 newest = await asyncio.to_thread(store.latest_candle, key)
                 totals[str(key)] = (stored, None if newest is None else newest.open_time_ms)
                 if repair_gaps:
+                    if retry_outages:
+                        await asyncio.to_thread(store.forget_outages, key)
                     repairs.append(await _repair(store, exchange, key, since_ms, end, progress))
     finally:
         await exchange.close()

@@ -225,6 +225,14 @@ def download(
             "ranges the exchange has no data for are reported and remembered.",
         ),
     ] = False,
+    retry_outages: Annotated[
+        bool,
+        typer.Option(
+            "--retry-outages",
+            help="Forget the ranges remembered as having no data and ask the exchange for them "
+            "again (implies --repair-gaps).",
+        ),
+    ] = False,
     data_dir: DataDir = Path("var"),
     api_base_url: Annotated[
         str | None,
@@ -246,6 +254,7 @@ def download(
         console=console,
         api_base_url=api_base_url,
         repair_gaps=repair_gaps,
+        retry_outages=retry_outages,
     )
     raise typer.Exit(code)
 

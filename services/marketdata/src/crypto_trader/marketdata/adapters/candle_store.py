@@ -312,6 +312,16 @@ class SqlAlchemyCandleStore:
             rows = connection.execute(query).all()
         return [OpenTimeRange(int(row[0]), int(row[1])) for row in rows]
 
+    def forget_outages(self, key: MarketKey) -> int:
+        """Forget every range remembered as empty on the market's exchange; return how many."""
+        statement = delete(exchange_outages).where(
+            exchange_outages.c.exchange == key.exchange,
+            exchange_outages.c.symbol == key.symbol,
+            exchange_outages.c.timeframe == key.timeframe,
+        )
+        with self._engine.begin() as connection:
+            return int(connection.execute(statement).rowcount)
+
     def save_outages(self, key: MarketKey, ranges: Sequence[OpenTimeRange]) -> None:
         """Remember ranges the exchange has no candles in; one of the same start is replaced."""
         if not ranges:
