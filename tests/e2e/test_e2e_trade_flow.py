@@ -15,8 +15,6 @@ import websockets
 from expected_trades import FlowRules, expected_cash, expected_fills, load_freqtrade_json
 from platform_runner import Platform
 
-from crypto_trader.common import testing
-
 pytestmark = pytest.mark.e2e
 
 CANDLES = 300
@@ -115,22 +113,20 @@ def _run_flow(platform: Platform, replay_file: Path) -> None:
     assert code == 0, platform.log_text()[-4000:]
 
 
-def test_platform_on_local_postgres_redis_and_nats(tmp_path, replay_file, postgres_url, run_root):
+def test_platform_on_local_postgres_redis_and_nats(
+    tmp_path, replay_file, postgres_url, nats_url, redis_url, run_root
+):
     platform = Platform(
         data_dir=tmp_path / "var",
         env={
             **_replay_env(replay_file, speed=3000),
             "CT_DATABASE_URL": postgres_url,
-            "CT_NATS_URL": os.environ.get("CT_TEST_NATS_URL", "nats://127.0.0.1:4222"),
-            "CT_REDIS_URL": os.environ.get("CT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "CT_NATS_URL": nats_url,
+            "CT_REDIS_URL": redis_url,
             "CT_REDIS_PREFIX": f"{run_root}:",
             "CT_SUBJECT_ROOT": run_root,
         },
     )
-    if not testing.port_answers_url(platform.env["CT_NATS_URL"]) or not testing.port_answers_url(
-        platform.env["CT_REDIS_URL"]
-    ):
-        pytest.skip("local NATS or Redis does not answer")
     _run_flow(platform, replay_file)
 
 

@@ -16,14 +16,12 @@ from hypothesis import strategies as st
 from crypto_trader.strategy.domain.backtesting import (
     BacktestConfig,
     compute_metrics,
-    kernel,
     run_backtest,
 )
 from crypto_trader.strategy.domain.backtesting.metrics import CurveStats, curve_stats
 from crypto_trader.strategy.domain.framework import create_strategy
 from crypto_trader.strategy.domain.indicators import CandleFrame
 
-pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="numba is not installed")
 REL = 1e-9
 
 

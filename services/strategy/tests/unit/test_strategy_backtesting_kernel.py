@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +15,9 @@ from crypto_trader.strategy.domain.backtesting import (
     kernel,
     simulate,
 )
-from crypto_trader.strategy.domain.framework import SignalFrame, create_strategy
+from crypto_trader.strategy.domain.framework import SignalFrame, create_strategy, cross_kernel
 from crypto_trader.strategy.domain.indicators import CandleFrame
 
-pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="numba is not installed")
 STRATEGY = create_strategy("sma_cross", {"fast": 2, "slow": 3})
 
 
@@ -38,6 +36,12 @@ def _assert_same(compiled: object, python: object) -> None:
     for name in ("equity", "position", "drawdown", "open_time_ms"):
         np.testing.assert_array_equal(getattr(compiled, name), getattr(python, name))
     assert compiled.final_equity == python.final_equity
+
+
+def test_the_compiled_kernels_are_in_use() -> None:
+    # numba is a dependency of the strategy service: without it every "compiled" test below
+    # would only compare the Python fallback with itself.
+    assert kernel.AVAILABLE and cross_kernel.AVAILABLE
 
 
 @settings(max_examples=60, deadline=None)

@@ -120,7 +120,6 @@ def _numpy_crosses(fast: np.ndarray, slow: np.ndarray, first: int) -> tuple[list
     return up.tolist(), down.tolist()
 
 
-@pytest.mark.skipif(not cross_kernel.AVAILABLE, reason="numba is not installed")
 class TestCrossKernel:
     @settings(max_examples=40, deadline=None)
     @given(seed=st.integers(0, 2**32 - 1), count=st.integers(3, 300), ties=st.booleans())
