@@ -69,17 +69,15 @@ def check_file(path: Path, *, exchange: str, symbol: str, timeframe: str) -> Mar
         When the market is malformed, or the file is missing, unreadable or of an unknown format.
     """
     key = MarketKey.parse(exchange, symbol, timeframe)
-    if not path.is_file():
-        raise InvalidInput(f"no candle file at {path}")
     unreadable: Counter[str] = Counter()
     bars: list[RawBar] = []
     try:
         # The file reader's raw rows, before it sorts and drops anything.
-        for row in candle_files._raw_rows(path):
+        for row in candle_files.raw_candle_rows(path):
             bar = _bar(row, unreadable)
             if bar is not None:
                 bars.append(bar)
-    except (UnicodeDecodeError, EOFError, OSError, ValueError) as error:
+    except (OSError, ValueError) as error:
         raise InvalidInput(f"cannot read {path.name}: {error}") from None
     checked = check_bars(bars, key)
     report = checked.report.with_rejected(unreadable, rows=unreadable.total())

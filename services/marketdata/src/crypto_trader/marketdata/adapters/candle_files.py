@@ -16,12 +16,12 @@ import io
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from crypto_trader.common.errors import InvalidInput
 from crypto_trader.common.model import Candle, to_decimal
@@ -40,6 +40,7 @@ REASON_NEGATIVE_VOLUME = "negative volume"
 REASON_CONFLICT = "conflicting duplicate open time"
 
 RawRow = tuple[Any, Any, Any, Any, Any, Any]
+_Row = TypeVar("_Row")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -71,30 +72,56 @@ def read_candle_file(path: Path, *, exchange: str, symbol: str, timeframe: str) 
         header lacks a needed column.
     """
     key = MarketKey.parse(exchange, symbol, timeframe)
-    if not path.is_file():
-        raise InvalidInput(f"no candle file at {path}")
-    try:
-        rows = list(_raw_rows(path))
-    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, csv.Error) as error:
-        raise InvalidInput(f"cannot read {path.name}: {error}") from None
+    rows = raw_candle_rows(path)
     return _validate(path, key, rows)
 
 
-def _raw_rows(path: Path) -> Iterator[RawRow | None]:
+def raw_candle_rows(path: Path) -> list[RawRow | None]:
+    """Return a candle file's rows as read, before any check (None: a row of the wrong shape).
+
+    Raises
+    ------
+    InvalidInput
+        When the file is missing or unreadable, or its format unknown.
+    """
+    return read_raw_rows(
+        path, "candle", json_rows=_json_rows, csv_rows=_csv_rows, arrow_rows=_arrow_rows
+    )
+
+
+def read_raw_rows(
+    path: Path,
+    what: str,
+    *,
+    json_rows: Callable[[IO[str]], Iterator[_Row]],
+    csv_rows: Callable[[IO[str]], Iterator[_Row]],
+    arrow_rows: Callable[..., Iterator[_Row]],
+) -> list[_Row]:
+    """Read a file's raw rows with the reader its suffix calls for (``what``: candle, trade).
+
+    Raises
+    ------
+    InvalidInput
+        When the file is missing or unreadable, or its format unknown.
+    """
+    if not path.is_file():
+        raise InvalidInput(f"no {what} file at {path}")
     kind, compressed = file_kind(path)
-    if kind == ".json":
-        with open_text(path, compressed) as stream:
-            yield from _json_rows(stream)
-    elif kind in (".csv", ".txt"):
-        with open_text(path, compressed) as stream:
-            yield from _csv_rows(stream)
-    elif kind in (".feather", ".arrow", ".ipc", ".parquet") and not compressed:
-        yield from _arrow_rows(path, parquet=kind == ".parquet")
-    else:
-        raise InvalidInput(
-            f"unknown candle file format {path.name!r}; use .json, .json.gz, .csv, .csv.gz, "
-            ".feather or .parquet"
-        )
+    try:
+        if kind == ".json":
+            with open_text(path, compressed) as stream:
+                return list(json_rows(stream))
+        if kind in (".csv", ".txt"):
+            with open_text(path, compressed) as stream:
+                return list(csv_rows(stream))
+        if kind in (".feather", ".arrow", ".ipc", ".parquet") and not compressed:
+            return list(arrow_rows(path, parquet=kind == ".parquet"))
+    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, csv.Error) as error:
+        raise InvalidInput(f"cannot read {path.name}: {error}") from None
+    raise InvalidInput(
+        f"unknown {what} file format {path.name!r}; use .json, .json.gz, .csv, .csv.gz, "
+        ".feather or .parquet"
+    )
 
 
 def file_kind(path: Path) -> tuple[str, bool]:

@@ -9,7 +9,6 @@ amounts are read exactly as candle files are; rows that cannot be trades are cou
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,9 +24,8 @@ from crypto_trader.marketdata.adapters.candle_files import (
     arrow_times,
     epoch_ms,
     exact_number,
-    file_kind,
-    open_text,
     read_arrow_table,
+    read_raw_rows,
 )
 from crypto_trader.marketdata.domain.trade import MAX_TRADE_ID_LENGTH, TradeTick, parse_side
 
@@ -85,30 +83,10 @@ def read_trade_file(path: Path, *, exchange: str, symbol: str) -> TradeFile:
     validate_symbol(symbol)
     if not exchange:
         raise InvalidInput("exchange must not be empty")
-    if not path.is_file():
-        raise InvalidInput(f"no trade file at {path}")
-    try:
-        rows = list(_raw_rows(path))
-    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, csv.Error) as error:
-        raise InvalidInput(f"cannot read {path.name}: {error}") from None
+    rows = read_raw_rows(
+        path, "trade", json_rows=_json_rows, csv_rows=_csv_rows, arrow_rows=_arrow_rows
+    )
     return _validate(path, exchange, symbol, rows)
-
-
-def _raw_rows(path: Path) -> Iterator[RawTrade | None]:
-    kind, compressed = file_kind(path)
-    if kind == ".json":
-        with open_text(path, compressed) as stream:
-            yield from _json_rows(stream)
-    elif kind in (".csv", ".txt"):
-        with open_text(path, compressed) as stream:
-            yield from _csv_rows(stream)
-    elif kind in (".feather", ".arrow", ".ipc", ".parquet") and not compressed:
-        yield from _arrow_rows(path, parquet=kind == ".parquet")
-    else:
-        raise InvalidInput(
-            f"unknown trade file format {path.name!r}; use .json, .json.gz, .csv, .csv.gz, "
-            ".feather or .parquet"
-        )
 
 
 def _json_rows(stream: IO[str]) -> Iterator[RawTrade | None]:
