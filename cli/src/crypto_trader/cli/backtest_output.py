@@ -76,19 +76,9 @@ def config_to_json(config: BacktestConfig) -> dict[str, Any]:
 def trade_to_json(trade: Trade) -> dict[str, Any]:
     """Encode one closed trade for the ``--output`` file."""
     return {
-        "side": trade.side,
-        "size": trade.size,
-        "entry_bar": trade.entry_bar,
-        "entry_time_ms": trade.entry_time_ms,
+        **trade.as_dict(),
         "entry_time": iso(trade.entry_time_ms),
-        "entry_price": trade.entry_price,
-        "exit_bar": trade.exit_bar,
-        "exit_time_ms": trade.exit_time_ms,
         "exit_time": iso(trade.exit_time_ms),
-        "exit_price": trade.exit_price,
-        "exit_reason": trade.exit_reason,
-        "fees": trade.fees,
-        "pnl": trade.pnl,
         "return_pct": trade.return_pct,
     }
 

@@ -25,7 +25,6 @@ from crypto_trader.strategy.adapters.celery_optimise import register_optimise_ta
 from crypto_trader.strategy.adapters.celery_trials import register_trial_task
 from crypto_trader.strategy.domain.backtesting import (
     PortfolioResult,
-    Trade,
     run_portfolio_backtest,
 )
 from crypto_trader.strategy.domain.backtesting.request import (
@@ -136,7 +135,7 @@ def _portfolio_backtest(
             symbol: {
                 "position": float(result.positions[symbol][-1]),
                 "last_close": float(frame.close[-1]),
-                "trades": [_trade(t) for t in result.trades if t.symbol == symbol],
+                "trades": [t.as_dict() for t in result.trades if t.symbol == symbol],
             }
             for symbol, frame in frames.items()
         },
@@ -155,23 +154,6 @@ def _portfolio_totals(result: PortfolioResult) -> dict[str, Any]:
         "fees_paid": result.fees_paid,
         "fills": result.fills,
         "metrics": metrics,
-    }
-
-
-def _trade(trade: Trade) -> dict[str, Any]:
-    # The keys of the single-symbol result's trades.
-    return {
-        "side": trade.side,
-        "size": trade.size,
-        "entry_bar": trade.entry_bar,
-        "entry_time_ms": trade.entry_time_ms,
-        "entry_price": trade.entry_price,
-        "exit_bar": trade.exit_bar,
-        "exit_time_ms": trade.exit_time_ms,
-        "exit_price": trade.exit_price,
-        "exit_reason": trade.exit_reason,
-        "fees": trade.fees,
-        "pnl": trade.pnl,
     }
 
 

@@ -118,6 +118,22 @@ class Trade:
         """Return the PnL as a percentage of the entry notional."""
         return 100.0 * self.pnl / (self.size * self.entry_price)
 
+    def as_dict(self) -> dict[str, float | int | str]:
+        """Return the trade as JSON values (the keys every backtest result's trade list uses)."""
+        return {
+            "side": self.side,
+            "size": self.size,
+            "entry_bar": self.entry_bar,
+            "entry_time_ms": self.entry_time_ms,
+            "entry_price": self.entry_price,
+            "exit_bar": self.exit_bar,
+            "exit_time_ms": self.exit_time_ms,
+            "exit_price": self.exit_price,
+            "exit_reason": self.exit_reason,
+            "fees": self.fees,
+            "pnl": self.pnl,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class OpenPosition:

@@ -175,22 +175,7 @@ def result_to_json(result: BacktestResult) -> dict[str, Any]:
         "fees_paid": result.fees_paid,
         "fills": result.fills,
         "metrics": {name: _finite(value) for name, value in result.metrics.as_dict().items()},
-        "trades": [
-            {
-                "side": trade.side,
-                "size": trade.size,
-                "entry_bar": trade.entry_bar,
-                "entry_time_ms": trade.entry_time_ms,
-                "entry_price": trade.entry_price,
-                "exit_bar": trade.exit_bar,
-                "exit_time_ms": trade.exit_time_ms,
-                "exit_price": trade.exit_price,
-                "exit_reason": trade.exit_reason,
-                "fees": trade.fees,
-                "pnl": trade.pnl,
-            }
-            for trade in result.trades
-        ],
+        "trades": [trade.as_dict() for trade in result.trades],
         "open_position": None
         if open_position is None
         else {
