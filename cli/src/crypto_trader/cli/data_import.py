@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -94,21 +95,30 @@ def import_file(
                 highlight=False,
             )
             return 1
+    _print_summary(
+        console,
+        f"{exchange} {symbol} {timeframe} from {path.name}",
+        report,
+        ("candles", report.first_open_time_ms, report.last_open_time_ms),
+    )
+    return 0
+
+
+def _print_summary(
+    console: Console, source: str, report: Any, span: tuple[str, int | None, int | None]
+) -> None:
+    # ``report``: an import report of candles or trades (the same counts, their own time span).
     console.print(
-        f"{exchange} {symbol} {timeframe} from {path.name}: read {report.rows_read}, "
-        f"stored {report.stored}, duplicates {report.duplicates_skipped}, "
-        f"rejected {report.rejected_total}",
+        f"{source}: read {report.rows_read}, stored {report.stored}, "
+        f"duplicates {report.duplicates_skipped}, rejected {report.rejected_total}",
         highlight=False,
         markup=False,
     )
     for reason, count in report.rejected.items():
         console.print(f"  rejected {count}: {reason}", highlight=False, markup=False)
-    if report.first_open_time_ms is not None and report.last_open_time_ms is not None:
-        console.print(
-            f"  candles from {_utc(report.first_open_time_ms)} to {_utc(report.last_open_time_ms)}",
-            highlight=False,
-        )
-    return 0
+    what, first_ms, last_ms = span
+    if first_ms is not None and last_ms is not None:
+        console.print(f"  {what} from {_utc(first_ms)} to {_utc(last_ms)}", highlight=False)
 
 
 def _utc(ms: int) -> str:
@@ -143,18 +153,10 @@ def import_trades(
             f"[red]error:[/] cannot import into the store: {escape(str(error))}", highlight=False
         )
         return 1
-    console.print(
-        f"{exchange} {symbol} trades from {path.name}: read {report.rows_read}, "
-        f"stored {report.stored}, duplicates {report.duplicates_skipped}, "
-        f"rejected {report.rejected_total}",
-        highlight=False,
-        markup=False,
+    _print_summary(
+        console,
+        f"{exchange} {symbol} trades from {path.name}",
+        report,
+        ("trades", report.first_ts_ms, report.last_ts_ms),
     )
-    for reason, count in report.rejected.items():
-        console.print(f"  rejected {count}: {reason}", highlight=False, markup=False)
-    if report.first_ts_ms is not None and report.last_ts_ms is not None:
-        console.print(
-            f"  trades from {_utc(report.first_ts_ms)} to {_utc(report.last_ts_ms)}",
-            highlight=False,
-        )
     return 0
