@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,15 +73,6 @@ async def read_stream(
     stop.set()
     await task
     return received
-
-
-@pytest.fixture
-async def bus(nats_url: str, run_root: str) -> AsyncIterator[NatsBus]:
-    connection = await NatsBus.connect(nats_url, name="test-marketdata")
-    await connection.ensure_stream(streams.candle_stream(run_root))
-    yield connection
-    await connection.client.jetstream().delete_stream(streams.candle_stream(run_root).name)
-    await connection.close()
 
 
 @pytest.fixture

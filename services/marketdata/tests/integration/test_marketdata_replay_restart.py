@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,15 +70,6 @@ class CrashableCursors:
 
     def crash(self) -> None:
         self.crashed = True
-
-
-@pytest.fixture
-async def bus(nats_url: str, run_root: str) -> AsyncIterator[NatsBus]:
-    connection = await NatsBus.connect(nats_url, name="test-marketdata")
-    await connection.ensure_stream(streams.candle_stream(run_root))
-    yield connection
-    await connection.client.jetstream().delete_stream(streams.candle_stream(run_root).name)
-    await connection.close()
 
 
 @pytest.fixture
